@@ -1,0 +1,76 @@
+//! Catalog server functions: thin wrappers that call the domain and map errors.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use types::{AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary, RawProductQuery};
+
+/// What the home page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Home {
+    pub categories: Vec<CategorySummary>,
+    pub featured: Vec<ProductSummary>,
+    pub newest: Vec<ProductSummary>,
+}
+
+/// A product listing page: a category or search results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    /// The category's display name, on category pages.
+    pub category_name: Option<String>,
+    /// The query actually used, after bad parameters were dropped.
+    pub query: ProductQuery,
+    pub results: ProductPage,
+    /// Set when some parameters were invalid and were reset.
+    pub notice: Option<String>,
+}
+
+/// Categories, featured products and new arrivals for the home page.
+#[server(prefix = "/rpc", endpoint = "catalog/home")]
+pub async fn get_home() -> Result<Home, AppError> {
+    let services = crate::ssr::services()?;
+    let catalog = &services.catalog;
+    let newest = ProductQuery::parse(&RawProductQuery { per_page: Some("8".into()), ..Default::default() })?;
+    let result = async {
+        Ok(Home {
+            categories: catalog.categories().await?.as_ref().clone(),
+            featured: catalog.featured(8).await?.as_ref().clone(),
+            newest: catalog.products(&newest).await?.items.clone(),
+        })
+    }
+    .await;
+    crate::ssr::respond(result)
+}
+
+/// One page of a category listing (when `raw.category` is set) or of search results.
+/// Bad sort or paging values are reset with a notice, never an error page; an unknown
+/// category is a 404.
+#[server(prefix = "/rpc", endpoint = "catalog/listing")]
+pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
+    let services = crate::ssr::services()?;
+    let catalog = &services.catalog;
+    let result = async {
+        let category_name = match raw.category.as_deref() {
+            None => None,
+            Some(slug) => {
+                let slug = types::Slug::parse(slug).map_err(|_| AppError::not_found("category"))?;
+                Some(catalog.category_name(&slug).await?)
+            }
+        };
+        let (query, err) = ProductQuery::parse_lenient(&raw);
+        let notice = err.map(|e| {
+            let fields: Vec<_> = e.fields().map(|f| f.keys().cloned().collect()).unwrap_or_default();
+            format!("Some options were not valid and were reset: {}.", fields.join(", "))
+        });
+        let results = catalog.products(&query).await?.as_ref().clone();
+        Ok(Listing { category_name, query, results, notice })
+    }
+    .await;
+    crate::ssr::respond(result)
+}
+
+/// A product page's data; 404 for unknown or archived products.
+#[server(prefix = "/rpc", endpoint = "catalog/product")]
+pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
+    let services = crate::ssr::services()?;
+    crate::ssr::respond(services.catalog.product_or_404(&slug).await)
+}

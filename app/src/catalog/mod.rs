@@ -1,0 +1,8 @@
+//! The catalog: home, category listings, search and product pages.
+
+mod api;
+mod pages;
+mod views;
+
+pub use api::{get_home, get_listing, get_product, Home, Listing};
+pub use pages::{CategoryPage, HomePage, ProductPage, SearchPage};

@@ -1,0 +1,240 @@
+//! Catalog pages. Each loads its data through a server function inside `Suspense`;
+//! the routes render them in async mode, so titles and status codes are right without JS.
+
+use super::api::{get_home, get_listing, get_product, Listing};
+use super::views::{showing, Pagination, ProductGrid, SortForm};
+use crate::layout::ErrorView;
+use crate::use_hydrated;
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use types::{ProductDetail, RawProductQuery, Variant};
+
+fn loading() -> impl IntoView {
+    view! { <p class="loading" aria-busy="true">"Loading…"</p> }
+}
+
+/// `/`: categories, featured products and new arrivals.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_home());
+    view! {
+        <Title text=""/>
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Ok(home) => view! {
+                        <section class="hero">
+                            <h1>"Everyday goods, fairly priced"</h1>
+                            <p>"Browse our collections or search for something specific."</p>
+                        </section>
+                        <section aria-labelledby="categories-heading">
+                            <h2 id="categories-heading">"Shop by category"</h2>
+                            <ul class="category-list">
+                                {home.categories.into_iter().map(|c| view! {
+                                    <li>
+                                        <a href=format!("/categories/{}", c.slug)>
+                                            <span class="category-name">{c.name}</span>
+                                            <span class="category-count">{format!("{} products", c.product_count)}</span>
+                                        </a>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                        <section aria-labelledby="featured-heading">
+                            <h2 id="featured-heading">"Featured"</h2>
+                            <ProductGrid products=home.featured empty="Nothing featured right now."/>
+                        </section>
+                        <section aria-labelledby="newest-heading">
+                            <h2 id="newest-heading">"New arrivals"</h2>
+                            <ProductGrid products=home.newest empty="No products yet."/>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn raw_query(category: Option<String>) -> RawProductQuery {
+    let query = use_query_map();
+    let q = query.read();
+    RawProductQuery {
+        q: if category.is_some() { None } else { q.get("q") },
+        category,
+        sort: q.get("sort"),
+        page: q.get("page"),
+        per_page: q.get("per_page"),
+    }
+}
+
+/// A listing with its heading, sort menu, grid and pagination.
+#[component]
+fn ListingView(listing: Listing, #[prop(into)] base: String, #[prop(into)] heading: String) -> impl IntoView {
+    let Listing { query, results, notice, .. } = listing;
+    let count = showing(&results);
+    let empty = if query.q.is_some() {
+        "No products match your search. Check the spelling or try fewer words."
+    } else {
+        "No products here yet."
+    };
+    view! {
+        <header class="listing-header">
+            <h1>{heading}</h1>
+            <p class="listing-count" aria-live="polite">{count}</p>
+            <SortForm query=query.clone() action=base.clone()/>
+        </header>
+        {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        <ProductGrid products=results.items.clone() empty=empty/>
+        <Pagination results query base/>
+    }
+}
+
+/// `/categories/:slug`: one category, sortable and paginated.
+#[component]
+pub fn CategoryPage() -> impl IntoView {
+    let params = use_params_map();
+    let listing = Resource::new(move || raw_query(params.read().get("slug")), get_listing);
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match listing.await {
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Ok(listing) => {
+                        let name = listing.category_name.clone().unwrap_or_default();
+                        let base = format!("/categories/{}", params.read_untracked().get("slug").unwrap_or_default());
+                        let description = format!("Shop {} at Bazaar: {} products.", name, listing.results.total);
+                        view! {
+                            <Title text=name.clone()/>
+                            <Meta name="description" content=description/>
+                            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                                <a href="/">"Home"</a>" / "<span aria-current="page">{name.clone()}</span>
+                            </nav>
+                            <ListingView listing base heading=name/>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/search?q=`: full-text search with typo tolerance; all products when `q` is empty.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let listing = Resource::new(move || raw_query(None), get_listing);
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match listing.await {
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Ok(listing) => {
+                        let heading = match &listing.query.q {
+                            Some(q) => format!("Results for “{q}”"),
+                            None => "All products".to_owned(),
+                        };
+                        view! {
+                            <Title text=heading.clone()/>
+                            <Meta name="description" content="Search Bazaar's catalog."/>
+                            <Meta name="robots" content="noindex"/>
+                            <ListingView listing base="/search" heading/>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/products/:slug`: the product with its variants. `?variant=SKU` preselects one.
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let product = Resource::new(move || params.read().get("slug").unwrap_or_default(), get_product);
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match product.await {
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Ok(product) => {
+                        let wanted = query.read_untracked().get("variant");
+                        view! { <ProductView product wanted/> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn stock_label(variant: Option<&Variant>) -> String {
+    match variant.map(|v| v.available) {
+        None | Some(0) => "Out of stock".to_owned(),
+        Some(n) if n <= 5 => format!("Only {n} left"),
+        Some(_) => "In stock".to_owned(),
+    }
+}
+
+fn initial_variant(variants: &[Variant], wanted: Option<String>) -> String {
+    wanted
+        .and_then(|w| variants.iter().find(|v| v.sku.eq_ignore_ascii_case(&w)))
+        .or_else(|| variants.iter().find(|v| v.available > 0))
+        .or_else(|| variants.first())
+        .map(|v| v.sku.clone())
+        .unwrap_or_default()
+}
+
+#[component]
+fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView {
+    let ProductDetail { summary, description, category_name, variants } = product;
+    let selected = RwSignal::new(initial_variant(&variants, wanted));
+    let variants = StoredValue::new(variants);
+    let current = move || variants.with_value(|vs| vs.iter().find(|v| v.sku == selected.get()).cloned());
+    let hydrated = use_hydrated();
+    let meta: String = description.chars().take(155).collect();
+    let alt = format!("Photo of {}", summary.name);
+    let single = variants.with_value(|v| v.len() == 1);
+    view! {
+        <Title text=summary.name.clone()/>
+        <Meta name="description" content=meta/>
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <a href="/">"Home"</a>" / "
+            <a href=format!("/categories/{}", summary.category)>{category_name}</a>" / "
+            <span aria-current="page">{summary.name.clone()}</span>
+        </nav>
+        <article class="product">
+            <img class="product-image" src=summary.image_url.unwrap_or_default() alt=alt width="480" height="480"/>
+            <div class="product-info">
+                <h1>{summary.name}</h1>
+                <p class="price product-price" data-testid="price">
+                    {move || current().map(|v| v.price.to_string()).unwrap_or_default()}
+                </p>
+                <p class="stock" data-testid="stock">{move || stock_label(current().as_ref())}</p>
+                <form method="get" class="variant-form" hidden=single>
+                    <fieldset>
+                        <legend>"Choose an option"</legend>
+                        {variants.with_value(|vs| vs.iter().map(|v| {
+                            let sku = v.sku.clone();
+                            let id = format!("variant-{}", v.sku.to_lowercase());
+                            let checked = selected.get_untracked() == v.sku;
+                            view! {
+                                <div class="variant">
+                                    <input type="radio" name="variant" id=id.clone() value=v.sku.clone() checked=checked
+                                        on:change=move |_| selected.set(sku.clone())/>
+                                    <label for=id>
+                                        {v.name.clone()}" · "{v.price.to_string()}
+                                        {(v.available == 0).then(|| " (sold out)")}
+                                    </label>
+                                </div>
+                            }
+                        }).collect_view())}
+                    </fieldset>
+                    <button type="submit" hidden=move || hydrated.get()>"Show this option"</button>
+                </form>
+                <p class="sku">"SKU: "<span data-testid="sku">{move || selected.get()}</span></p>
+                <div class="description"><p>{description}</p></div>
+            </div>
+        </article>
+    }
+}

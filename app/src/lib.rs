@@ -1,0 +1,86 @@
+//! The Bazaar storefront: one Leptos app rendered on the server and hydrated in the browser.
+//!
+//! Each feature module (catalog, and later cart, checkout, orders, accounts, admin) owns its
+//! pages, components and server functions; the SQL lives in the `domain` crate.
+
+pub mod catalog;
+pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use layout::{Footer, Header, NotFound};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app; the server renders it for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: head tags, layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set once the browser has hydrated; SSR-only visitors never see it change.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    provide_context(Hydrated(hydrated.read_only()));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/bazaar.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Bazaar".to_owned() } else { format!("{title} · Bazaar") }
+        }/>
+        <Meta name="description" content="Bazaar: everyday goods, fairly priced and shipped fast."/>
+        <Router>
+            <div class="site" data-hydrated=move || hydrated.get().to_string()>
+                <Header/>
+                <main id="main">
+                    <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("/") view=catalog::HomePage ssr=SsrMode::Async/>
+                        <Route path=path!("/categories/:slug") view=catalog::CategoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("/products/:slug") view=catalog::ProductPage ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view=catalog::SearchPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+                <Footer/>
+            </div>
+        </Router>
+    }
+}
+
+/// Whether the page has hydrated, for progressive enhancement (e.g. hiding no-JS buttons).
+#[derive(Clone, Copy)]
+pub struct Hydrated(pub ReadSignal<bool>);
+
+/// Reads the hydration flag; `false` during server rendering.
+pub fn use_hydrated() -> ReadSignal<bool> {
+    use_context::<Hydrated>().map(|h| h.0).unwrap_or_else(|| RwSignal::new(false).read_only())
+}
+
+/// Sets the HTTP status of the page being rendered. Does nothing in the browser.
+pub fn set_http_status(code: u16) {
+    #[cfg(feature = "ssr")]
+    ssr::set_status(code);
+    #[cfg(not(feature = "ssr"))]
+    let _ = code;
+}

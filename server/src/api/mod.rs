@@ -1,0 +1,85 @@
+//! The public JSON API of `contract.md`, under `/api`. The storefront's own server
+//! functions live under `/rpc`, so the two never collide.
+
+mod catalog;
+mod openapi;
+
+use crate::AppState;
+use axum::{
+    body::Body,
+    extract::{FromRequestParts, Query},
+    http::{header, request::Parts, Request, Response},
+    middleware::Next,
+    response::IntoResponse,
+    routing::get,
+    Router,
+};
+use serde::de::DeserializeOwned;
+use types::AppError;
+
+/// The `/api` router.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/catalog/categories", get(catalog::categories))
+        .route("/catalog/products", get(catalog::products))
+        .route("/catalog/products/{slug}", get(catalog::product))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
+}
+
+/// Middleware for the whole app: API answers get the contract's error shape even when an
+/// outer layer (body limit, timeout) produced them.
+pub async fn contract_errors_layer(req: Request<Body>, next: Next) -> Response<Body> {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if is_api {
+        contract_errors(res).await
+    } else {
+        res
+    }
+}
+
+/// Query parameters whose malformed input is a contract-shaped 400, not axum's text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+}
+
+/// Gives every error answer under `/api` the contract's JSON shape, including the ones
+/// produced by layers (body limit, timeout, method not allowed).
+async fn contract_errors(res: Response<Body>) -> Response<Body> {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let message = status.canonical_reason().unwrap_or("error").to_owned();
+    let err = match status.as_u16() {
+        404 => AppError::NotFound(message),
+        401 => AppError::Unauthorized(message),
+        403 => AppError::Forbidden(message),
+        409 => AppError::Conflict(message),
+        503 => AppError::Unavailable(message),
+        500.. => AppError::Internal(types::error::INTERNAL_MESSAGE.to_owned()),
+        _ => AppError::BadRequest(message),
+    };
+    let mut out = (status, axum::Json(err.to_body())).into_response();
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,119 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of the public API.
+
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+/// Serves the document, built once.
+pub async fn document() -> Json<Value> {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    Json(DOC.get_or_init(build).clone())
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn json_response(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+/// The whole document. Later features add their paths here.
+pub fn build() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Bazaar public API",
+            "version": "1.0.0",
+            "description": "The stable HTTP contract for mobile clients, integrations, operators and QA. Every error has the shape {\"error\":{\"code\",\"message\",\"fields\"?}}."
+        },
+        "paths": {
+            "/health": { "get": {
+                "summary": "Liveness", "operationId": "health", "tags": ["operations"],
+                "responses": { "200": json_response("The process is alive", json!({"type":"object"})) }
+            }},
+            "/ready": { "get": {
+                "summary": "Readiness of Postgres and Redis", "operationId": "ready", "tags": ["operations"],
+                "responses": {
+                    "200": json_response("Both dependencies reachable", json!({"$ref":"#/components/schemas/Readiness"})),
+                    "503": json_response("A dependency is unreachable; it reads \"error\"", json!({"$ref":"#/components/schemas/Readiness"}))
+                }
+            }},
+            "/api/catalog/categories": { "get": {
+                "summary": "List categories", "operationId": "listCategories", "tags": ["catalog"],
+                "responses": { "200": json_response("All categories", json!({"type":"array","items":{"$ref":"#/components/schemas/Category"}})) }
+            }},
+            "/api/catalog/products": { "get": {
+                "summary": "List, filter, sort and search products", "operationId": "listProducts", "tags": ["catalog"],
+                "parameters": [
+                    query_param("q", "Free text; full-text search with typo tolerance", json!({"type":"string","maxLength":200})),
+                    query_param("category", "A category slug", json!({"type":"string"})),
+                    query_param("sort", "Defaults to relevance with q, newest without", json!({"type":"string","enum":["relevance","newest","price_asc","price_desc","name"]})),
+                    query_param("page", "1 or more", json!({"type":"integer","minimum":1,"maximum":10000,"default":1})),
+                    query_param("per_page", "Page size", json!({"type":"integer","minimum":1,"maximum":100,"default":24}))
+                ],
+                "responses": {
+                    "200": json_response("One page of products", json!({"$ref":"#/components/schemas/ProductPage"})),
+                    "400": error_response("A bad parameter (code `validation`, with `fields`)")
+                }
+            }},
+            "/api/catalog/products/{slug}": { "get": {
+                "summary": "One product with its variants", "operationId": "getProduct", "tags": ["catalog"],
+                "parameters": [{ "name": "slug", "in": "path", "required": true, "schema": {"type":"string"} }],
+                "responses": {
+                    "200": json_response("The product", json!({"$ref":"#/components/schemas/ProductDetail"})),
+                    "404": error_response("Unknown or archived product")
+                }
+            }},
+            "/api/openapi.json": { "get": {
+                "summary": "This document", "operationId": "openapi", "tags": ["operations"],
+                "responses": { "200": json_response("OpenAPI 3.1", json!({"type":"object"})) }
+            }}
+        },
+        "components": { "schemas": {
+            "Money": { "type": "object", "required": ["amount","currency"], "properties": {
+                "amount": {"type":"integer","format":"int64","description":"Integer minor units, e.g. cents"},
+                "currency": {"type":"string","pattern":"^[A-Z]{3}$"}
+            }},
+            "Category": { "type": "object", "required": ["slug","name","product_count"], "properties": {
+                "slug": {"type":"string"}, "name": {"type":"string"}, "product_count": {"type":"integer"}
+            }},
+            "ProductSummary": { "type": "object", "required": ["slug","name","price","image_url","in_stock","category"], "properties": {
+                "slug": {"type":"string"}, "name": {"type":"string"},
+                "price": {"$ref":"#/components/schemas/Money"},
+                "image_url": {"type":["string","null"]}, "in_stock": {"type":"boolean"},
+                "category": {"type":"string","description":"Category slug"}
+            }},
+            "Variant": { "type": "object", "required": ["sku","name","price","available"], "properties": {
+                "sku": {"type":"string"}, "name": {"type":"string"},
+                "price": {"$ref":"#/components/schemas/Money"}, "available": {"type":"integer"}
+            }},
+            "ProductDetail": { "allOf": [
+                {"$ref":"#/components/schemas/ProductSummary"},
+                { "type": "object", "required": ["description","variants"], "properties": {
+                    "description": {"type":"string"},
+                    "variants": {"type":"array","items":{"$ref":"#/components/schemas/Variant"}}
+                }}
+            ]},
+            "ProductPage": { "type": "object", "required": ["items","page","per_page","total"], "properties": {
+                "items": {"type":"array","items":{"$ref":"#/components/schemas/ProductSummary"}},
+                "page": {"type":"integer"}, "per_page": {"type":"integer"}, "total": {"type":"integer"}
+            }},
+            "Readiness": { "type": "object", "required": ["postgres","redis"], "properties": {
+                "postgres": {"type":"string","enum":["ok","error"]}, "redis": {"type":"string","enum":["ok","error"]},
+                "error": {"type":"object"}
+            }},
+            "Error": { "type": "object", "required": ["error"], "properties": { "error": {
+                "type": "object", "required": ["code","message"], "properties": {
+                    "code": {"type":"string","enum":["not_found","validation","unauthorized","forbidden","conflict","rate_limited","bad_request","internal","unavailable"]},
+                    "message": {"type":"string"},
+                    "fields": {"type":"object","additionalProperties":{"type":"array","items":{"type":"string"}}}
+                }
+            }}}
+        }}
+    })
+}

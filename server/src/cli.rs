@@ -1,0 +1,72 @@
+//! The subcommands behind `main`: serve, migrate, seed.
+
+use crate::{config::Config, startup::pg_pool, Application, MIGRATOR};
+use anyhow::Context;
+use domain::{media::MediaStore, seed};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// Applies migrations, retrying for a while so a starting database is not fatal.
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let pool = pg_pool(config)?;
+    let mut attempt = 0u32;
+    loop {
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => break,
+            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)))
+                if attempt < 10 =>
+            {
+                attempt += 1;
+                tracing::warn!(attempt, "database not reachable yet; retrying migrations");
+                tokio::time::sleep(Duration::from_secs(u64::from(attempt).min(5))).await;
+            }
+            Err(err) => return Err(err).context("running migrations"),
+        }
+    }
+    tracing::info!("migrations are up to date");
+    Ok(())
+}
+
+/// Migrates, then serves until SIGTERM/SIGINT.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    migrate(&config).await?;
+    let app = Application::build(config.clone()).await?;
+    tracing::info!(addr = %config.addr, port = app.port(), env = ?config.env, "serving Bazaar");
+    app.run_until_stopped().await.context("serving")?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Migrates, then loads the demo catalog with a progress bar.
+pub async fn seed(config: &Config, products_per_category: usize) -> anyhow::Result<()> {
+    migrate(config).await?;
+    let pool = pg_pool(config)?;
+    let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
+    let opts = seed::SeedOptions { products_per_category, ..Default::default() };
+    let tty = std::io::stderr().is_terminal();
+    let mut last_decile = usize::MAX;
+    let report = seed::run(&pool, &media, &opts, |done, total| {
+        let mut err = std::io::stderr();
+        if tty {
+            let filled = done * 30 / total.max(1);
+            let _ = write!(err, "\rseeding [{}{}] {done}/{total} products", "#".repeat(filled), " ".repeat(30 - filled));
+            let _ = err.flush();
+        } else if done * 10 / total.max(1) != last_decile {
+            last_decile = done * 10 / total.max(1);
+            let _ = writeln!(err, "seeding: {done}/{total} products");
+        }
+    })
+    .await
+    .context("seeding the catalog")?;
+    if tty {
+        eprintln!();
+    }
+    tracing::info!(
+        categories = report.categories,
+        products = report.products,
+        variants = report.variants,
+        media = %media.root().display(),
+        "demo catalog ready"
+    );
+    Ok(())
+}

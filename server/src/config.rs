@@ -1,0 +1,266 @@
+//! Typed configuration from the environment (see the README's config reference).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which kind of deployment this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's value; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything the server reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: AppEnv,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: String,
+    pub jwt_secret: Secret,
+    pub session_secret: Secret,
+    pub stripe_secret_key: Option<Secret>,
+    pub stripe_webhook_secret: Option<Secret>,
+    pub stripe_api_base: Option<String>,
+    pub public_url: String,
+    pub addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub media_store: String,
+    pub otel_endpoint: Option<String>,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    pub catalog_cache_ttl: Duration,
+    pub shutdown_grace: Duration,
+}
+
+/// Why the configuration was refused; each message names the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-change-me-in-production-000000";
+const DEV_SESSION_SECRET: &str = "dev-only-session-secret-change-me-in-production-00";
+const MIN_SECRET_LEN: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads configuration through `get`, so tests can supply their own environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut errors = Vec::new();
+        let env = match get("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                errors.push(format!("APP_ENV must be `development` or `production`, not `{other}`"));
+                AppEnv::Development
+            }
+        };
+        let prod = env == AppEnv::Production;
+
+        let mut required = |key: &str, dev_default: &str| -> String {
+            match get(key) {
+                Some(v) => v,
+                None if prod => {
+                    errors.push(format!("{key} is required in production"));
+                    String::new()
+                }
+                None => dev_default.to_owned(),
+            }
+        };
+        let database_url = required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bazaar");
+        let redis_url = required("REDIS_URL", "redis://127.0.0.1:6379");
+        let public_url = required("PUBLIC_URL", "http://127.0.0.1:3000");
+
+        let mut secret = |key: &str, dev_default: &str| -> Secret {
+            let value = get(key).unwrap_or_else(|| dev_default.to_owned());
+            if prod && (value == dev_default || value.starts_with("dev-only")) {
+                errors.push(format!("{key} must be set to a real secret in production"));
+            } else if value.len() < MIN_SECRET_LEN {
+                errors.push(format!("{key} must be at least {MIN_SECRET_LEN} characters"));
+            }
+            Secret(value)
+        };
+        let jwt_secret = secret("JWT_SECRET", DEV_JWT_SECRET);
+        let session_secret = secret("SESSION_SECRET", DEV_SESSION_SECRET);
+
+        let stripe_secret_key = get("STRIPE_SECRET_KEY").map(Secret);
+        let stripe_webhook_secret = get("STRIPE_WEBHOOK_SECRET").map(Secret);
+        if prod && stripe_secret_key.is_none() {
+            errors.push("STRIPE_SECRET_KEY is required in production (the dev payment provider is refused)".into());
+        }
+        if prod && stripe_webhook_secret.is_none() {
+            errors.push("STRIPE_WEBHOOK_SECRET is required in production".into());
+        }
+        if prod && !public_url.starts_with("https://") && !public_url.is_empty() {
+            errors.push("PUBLIC_URL must be https:// in production (session cookies are Secure)".into());
+        }
+
+        let addr_raw = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let addr = addr_raw.parse().unwrap_or_else(|_| {
+            errors.push(format!("LEPTOS_SITE_ADDR `{addr_raw}` is not an address like 0.0.0.0:3000"));
+            SocketAddr::from(([127, 0, 0, 1], 3000))
+        });
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None if prod => LogFormat::Json,
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                errors.push(format!("LOG_FORMAT must be `json` or `pretty`, not `{other}`"));
+                LogFormat::Pretty
+            }
+        };
+
+        let mut number = |key: &str, default: u64, min: u64, max: u64| -> u64 {
+            match get(key) {
+                None => default,
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (min..=max).contains(&n) => n,
+                    _ => {
+                        errors.push(format!("{key} must be a whole number from {min} to {max}"));
+                        default
+                    }
+                },
+            }
+        };
+        let database_max_connections = number("DATABASE_MAX_CONNECTIONS", 16, 1, 1000) as u32;
+        let request_timeout = Duration::from_secs(number("REQUEST_TIMEOUT_SECS", 15, 1, 600));
+        let body_limit_bytes = number("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024) as usize;
+        let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_TTL_SECS", 5, 0, 3600));
+        let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 20, 0, 600));
+
+        let media_store = get("MEDIA_STORE").unwrap_or_else(|| "file://./data/media".to_owned());
+        if let Err(e) = domain::media::MediaStore::from_url(&media_store) {
+            errors.push(e);
+        }
+
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(Config {
+            env,
+            database_url,
+            database_max_connections,
+            redis_url,
+            jwt_secret,
+            session_secret,
+            stripe_secret_key,
+            stripe_webhook_secret,
+            stripe_api_base: get("STRIPE_API_BASE"),
+            public_url,
+            addr,
+            site_root: PathBuf::from(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned())),
+            media_store,
+            otel_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            log_format,
+            request_timeout,
+            body_limit_bytes,
+            catalog_cache_ttl,
+            shutdown_grace,
+        })
+    }
+
+    /// Whether this is a production deployment.
+    pub fn is_production(&self) -> bool {
+        self.env == AppEnv::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn development_starts_with_no_environment_at_all() {
+        let c = config(&[]).expect("dev defaults");
+        assert_eq!(c.env, AppEnv::Development);
+        assert_eq!(c.addr.port(), 3000);
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn production_refuses_dev_defaults_and_names_each_variable() {
+        let err = config(&[("APP_ENV", "production")]).expect_err("must refuse").to_string();
+        for key in ["DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SESSION_SECRET", "STRIPE_SECRET_KEY", "PUBLIC_URL"] {
+            assert!(err.contains(key), "{key} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_the_dev_secret_even_when_set_explicitly() {
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)]).expect_err("refuse");
+        assert!(err.to_string().contains("JWT_SECRET must be set to a real secret"));
+    }
+
+    #[test]
+    fn production_refuses_plain_http_public_urls() {
+        let err = config(&[("APP_ENV", "production"), ("PUBLIC_URL", "http://shop.example.com")]).expect_err("refuse");
+        assert!(err.to_string().contains("PUBLIC_URL must be https://"));
+    }
+
+    #[test]
+    fn production_starts_with_real_values() {
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/bazaar"),
+            ("REDIS_URL", "redis://cache"),
+            ("PUBLIC_URL", "https://shop.example.com"),
+            ("JWT_SECRET", "a-very-long-random-jwt-secret-value-1234567890"),
+            ("SESSION_SECRET", "a-very-long-random-session-secret-value-123456"),
+            ("STRIPE_SECRET_KEY", "sk_live_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+        ])
+        .expect("valid production config");
+        assert!(c.is_production());
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(!format!("{c:?}").contains("a-very-long-random"), "secrets must not leak into Debug");
+    }
+
+    #[test]
+    fn bad_values_are_reported_not_defaulted() {
+        let err = config(&[("LOG_FORMAT", "xml"), ("REQUEST_TIMEOUT_SECS", "0"), ("LEPTOS_SITE_ADDR", "nope")])
+            .expect_err("refuse")
+            .to_string();
+        assert!(err.contains("LOG_FORMAT") && err.contains("REQUEST_TIMEOUT_SECS") && err.contains("LEPTOS_SITE_ADDR"));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(config(&[("SESSION_SECRET", "short")]).is_err());
+    }
+}

@@ -1,0 +1,256 @@
+//! Building the application: connections, state, router and the server loop.
+
+use crate::{api, config::Config, ops, redis::Redis, session_store::RedisSessionStore};
+use anyhow::Context;
+use app::{shell, App};
+use axum::{
+    body::Body,
+    extract::{DefaultBodyLimit, FromRef},
+    http::{header, HeaderValue, Request, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    serve::ListenerExt,
+    Router,
+};
+use domain::{media::MediaStore, Services};
+use leptos::prelude::*;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use sha2::{Digest, Sha512};
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use std::{future::Future, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tower_sessions::{
+    cookie::{Key, SameSite},
+    Expiry, SessionManagerLayer,
+};
+use tracing::Level;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub redis: Redis,
+    pub media: MediaStore,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// A bound, ready-to-run server. Binding happens in `build`, so tests can ask for port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+    shutdown_grace: Duration,
+}
+
+/// A Postgres pool that connects lazily, so the process starts (and reports not ready)
+/// while the database is down.
+pub fn pg_pool(config: &Config) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy(&config.database_url)
+        .context("DATABASE_URL is not a valid Postgres URL")
+}
+
+impl Application {
+    /// Connects to Postgres and Redis as configured, then binds.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = pg_pool(&config)?;
+        let redis = Redis::new(&config.redis_url, "bazaar:").context("REDIS_URL is not a valid Redis URL")?;
+        Self::build_with(config, db, redis).await
+    }
+
+    /// Binds `config.addr` and builds the router on the given connections.
+    pub async fn build_with(config: Config, db: PgPool, redis: Redis) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+        let port = listener.local_addr()?.port();
+        let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
+        let state = AppState {
+            leptos_options: leptos_options(&config),
+            services: Services::new(db, config.catalog_cache_ttl),
+            redis,
+            media,
+            config: Arc::new(config),
+        };
+        let shutdown_grace = state.config.shutdown_grace;
+        Ok(Application { listener, router: router(state), port, shutdown_grace })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_with_shutdown(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then stops accepting and lets requests in flight
+    /// finish, for at most the configured grace period.
+    pub async fn run_with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let serve = axum::serve(listener, self.router).with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("shutting down: draining requests in flight");
+            let _ = tx.send(true);
+        });
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            let _ = rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!(?grace, "grace period over; closing remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Leptos settings from our config, honouring what cargo-leptos sets during development.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let mut options = leptos::config::get_configuration(None)
+        .map(|c| c.leptos_options)
+        .unwrap_or_else(|_| LeptosOptions::builder().output_name("bazaar").build());
+    options.output_name = "bazaar".into();
+    options.site_root = config.site_root.to_string_lossy().as_ref().into();
+    options.site_addr = config.addr;
+    options.env = if config.is_production() { leptos::config::Env::PROD } else { leptos::config::Env::DEV };
+    // A release build run by hand has no LEPTOS_HASH_FILES, but cargo-leptos left hash.txt
+    // beside the binary: use it, so the page names the hashed files that exist.
+    if !options.hash_files {
+        options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+            .is_some_and(|p| p.exists());
+    }
+    options
+}
+
+fn cache_control(value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(value))
+}
+
+/// The whole HTTP surface: operations, the JSON API, static assets and the Leptos app.
+pub fn router(state: AppState) -> Router {
+    let config = Arc::clone(&state.config);
+    let options = state.leptos_options.clone();
+    let pkg_dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    // Hashed file names never change content, so browsers may keep them for a year.
+    let pkg_cache = if options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let pkg = Router::new()
+        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(cache_control(pkg_cache));
+    let media = Router::new()
+        .fallback_service(ServeDir::new(state.media.root()))
+        .layer(cache_control("public, max-age=86400"));
+
+    let services = state.services.clone();
+    let context = move || provide_context(services.clone());
+    let routes = generate_route_list(App);
+
+    let session_key = Key::from(&Sha512::digest(config.session_secret.expose().as_bytes()));
+    let sessions = SessionManagerLayer::new(RedisSessionStore::new(state.redis.clone()))
+        .with_name("bazaar_session")
+        .with_secure(config.is_production())
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(30)))
+        .with_signed(session_key);
+
+    Router::new()
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .nest("/api", api::router())
+        .nest("/pkg", pkg)
+        .nest("/media", media)
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(sessions)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request<Body>| {
+                            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
+                .layer(CompressionLayer::new())
+                .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("strict-origin-when-cross-origin"),
+                )),
+        )
+        .layer(axum::middleware::from_fn(api::contract_errors_layer))
+        .with_state(state)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    types::AppError::internal("handler panicked", detail).into_response()
+}

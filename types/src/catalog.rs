@@ -1,0 +1,398 @@
+//! The catalog's contract types and the rules for its query parameters.
+
+use crate::{AppError, FieldErrors, Money, Slug};
+use serde::{Deserialize, Serialize};
+
+/// A category with the number of active products in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategorySummary {
+    pub slug: String,
+    pub name: String,
+    pub product_count: i64,
+}
+
+/// A product as listed: `{"slug","name","price","image_url","in_stock","category"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    pub slug: String,
+    pub name: String,
+    /// The lowest price among the product's variants.
+    pub price: Money,
+    pub image_url: Option<String>,
+    pub in_stock: bool,
+    /// The category's slug.
+    pub category: String,
+}
+
+/// One purchasable variant of a product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub sku: String,
+    pub name: String,
+    pub price: Money,
+    /// Units that can be bought right now.
+    pub available: i64,
+}
+
+/// A product page: the summary fields plus description and variants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    #[serde(flatten)]
+    pub summary: ProductSummary,
+    pub description: String,
+    /// The category's display name, for breadcrumbs.
+    #[serde(default)]
+    pub category_name: String,
+    pub variants: Vec<Variant>,
+}
+
+/// One page of a product listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub items: Vec<ProductSummary>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+impl ProductPage {
+    /// How many pages the listing has; at least 1.
+    pub fn total_pages(&self) -> u32 {
+        let per = i64::from(self.per_page.max(1));
+        u32::try_from(((self.total + per - 1) / per).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+/// How a listing is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    Relevance,
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Name,
+}
+
+impl Sort {
+    /// Every sort, in the order a sort menu shows them.
+    pub const ALL: [Sort; 5] = [Sort::Relevance, Sort::Newest, Sort::PriceAsc, Sort::PriceDesc, Sort::Name];
+
+    /// The query-string value, e.g. `price_asc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Newest => "newest",
+            Sort::PriceAsc => "price_asc",
+            Sort::PriceDesc => "price_desc",
+            Sort::Name => "name",
+        }
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Relevance => "Best match",
+            Sort::Newest => "Newest",
+            Sort::PriceAsc => "Price: low to high",
+            Sort::PriceDesc => "Price: high to low",
+            Sort::Name => "Name",
+        }
+    }
+
+    /// Parses a query-string value.
+    pub fn parse(raw: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// Query parameters exactly as they arrived, so that bad values become our 400, not a framework's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RawProductQuery {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+/// A validated product listing query.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProductQuery {
+    /// Trimmed search text; `None` when absent or blank.
+    pub q: Option<String>,
+    pub category: Option<Slug>,
+    pub sort: Sort,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl ProductQuery {
+    /// The default page size.
+    pub const DEFAULT_PER_PAGE: u32 = 24;
+    /// The largest page size.
+    pub const MAX_PER_PAGE: u32 = 100;
+    /// The longest search text, in characters.
+    pub const MAX_Q_CHARS: usize = 200;
+    /// The deepest page; deeper offsets are refused rather than scanned.
+    pub const MAX_PAGE: u32 = 10_000;
+
+    /// Checks every parameter and reports all the bad ones at once as a 400 `validation` error.
+    pub fn parse(raw: &RawProductQuery) -> Result<Self, AppError> {
+        let mut fields = FieldErrors::new();
+        let mut bad = |field: &str, msg: String| fields.entry(field.to_owned()).or_default().push(msg);
+
+        let q = raw.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        if let Some(q) = &q {
+            if q.chars().count() > Self::MAX_Q_CHARS {
+                bad("q", format!("must be at most {} characters", Self::MAX_Q_CHARS));
+            }
+            if q.chars().any(char::is_control) {
+                bad("q", "must not contain control characters".to_owned());
+            }
+        }
+        let category = match raw.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match Slug::parse(s) {
+                Ok(slug) => Some(slug),
+                Err(e) => {
+                    bad("category", e.to_string());
+                    None
+                }
+            },
+        };
+        let sort = match raw.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None if q.is_some() => Sort::Relevance,
+            None => Sort::Newest,
+            Some(s) => Sort::parse(s).unwrap_or_else(|| {
+                let allowed: Vec<_> = Sort::ALL.iter().map(|s| s.as_str()).collect();
+                bad("sort", format!("must be one of {}", allowed.join(", ")));
+                Sort::Newest
+            }),
+        };
+        let page = parse_bounded(raw.page.as_deref(), 1, 1, Self::MAX_PAGE)
+            .unwrap_or_else(|msg| {
+                bad("page", msg);
+                1
+            });
+        let per_page = parse_bounded(raw.per_page.as_deref(), Self::DEFAULT_PER_PAGE, 1, Self::MAX_PER_PAGE)
+            .unwrap_or_else(|msg| {
+                bad("per_page", msg);
+                Self::DEFAULT_PER_PAGE
+            });
+
+        if fields.is_empty() {
+            Ok(ProductQuery { q, category, sort, page, per_page })
+        } else {
+            let names: Vec<_> = fields.keys().cloned().collect();
+            Err(AppError::InvalidQuery { message: format!("invalid query parameters: {}", names.join(", ")), fields })
+        }
+    }
+
+    /// Parses for a page, where a bad parameter should not cost the shopper the page:
+    /// bad values fall back to their defaults and the error says which ones were dropped.
+    pub fn parse_lenient(raw: &RawProductQuery) -> (Self, Option<AppError>) {
+        match Self::parse(raw) {
+            Ok(q) => (q, None),
+            Err(err) => {
+                let mut clean = raw.clone();
+                for field in err.fields().map(|f| f.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                    match field.as_str() {
+                        "q" => clean.q = None,
+                        "category" => clean.category = None,
+                        "sort" => clean.sort = None,
+                        "page" => clean.page = None,
+                        _ => clean.per_page = None,
+                    }
+                }
+                let fallback = ProductQuery {
+                    q: None,
+                    category: None,
+                    sort: Sort::Newest,
+                    page: 1,
+                    per_page: Self::DEFAULT_PER_PAGE,
+                };
+                (Self::parse(&clean).unwrap_or(fallback), Some(err))
+            }
+        }
+    }
+
+    /// A URL query string for this listing at `page` with `sort`, e.g. `?q=mug&sort=name&page=2`.
+    /// The category is left out: pages carry it in their path.
+    pub fn href_query(&self, page: u32, sort: Sort) -> String {
+        let mut parts = Vec::new();
+        if let Some(q) = &self.q {
+            parts.push(format!("q={}", url_encode(q)));
+        }
+        let default_sort = if self.q.is_some() { Sort::Relevance } else { Sort::Newest };
+        if sort != default_sort {
+            parts.push(format!("sort={}", sort.as_str()));
+        }
+        if self.per_page != Self::DEFAULT_PER_PAGE {
+            parts.push(format!("per_page={}", self.per_page));
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+
+    /// The raw form of this query, e.g. for links to other pages of the same listing.
+    pub fn to_raw(&self) -> RawProductQuery {
+        RawProductQuery {
+            q: self.q.clone(),
+            category: self.category.as_ref().map(|c| c.to_string()),
+            sort: Some(self.sort.as_str().to_owned()),
+            page: Some(self.page.to_string()),
+            per_page: (self.per_page != Self::DEFAULT_PER_PAGE).then(|| self.per_page.to_string()),
+        }
+    }
+
+    /// Rows to skip for this page.
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+}
+
+/// Percent-encodes a query-string value (`application/x-www-form-urlencoded`).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn parse_bounded(raw: Option<&str>, default: u32, min: u32, max: u32) -> Result<u32, String> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("must be a whole number from {min} to {max}")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&str, &str)]) -> RawProductQuery {
+        let mut r = RawProductQuery::default();
+        for (k, v) in pairs {
+            let v = Some((*v).to_owned());
+            match *k {
+                "q" => r.q = v,
+                "category" => r.category = v,
+                "sort" => r.sort = v,
+                "page" => r.page = v,
+                "per_page" => r.per_page = v,
+                _ => unreachable!(),
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn defaults_to_newest_first_page_of_24() {
+        let q = ProductQuery::parse(&RawProductQuery::default()).expect("valid");
+        assert_eq!((q.sort, q.page, q.per_page, q.q), (Sort::Newest, 1, 24, None));
+    }
+
+    #[test]
+    fn defaults_to_relevance_when_searching() {
+        let q = ProductQuery::parse(&raw(&[("q", "  mug ")])).expect("valid");
+        assert_eq!((q.sort, q.q.as_deref()), (Sort::Relevance, Some("mug")));
+    }
+
+    #[test]
+    fn rejects_each_bad_parameter_with_its_field_named() {
+        let long_q = "x".repeat(201);
+        let cases = [
+            ("page", "0"),
+            ("page", "abc"),
+            ("page", "-1"),
+            ("page", "10001"),
+            ("per_page", "0"),
+            ("per_page", "1000"),
+            ("per_page", "2.5"),
+            ("sort", "cheapest"),
+            ("q", long_q.as_str()),
+            ("category", "Not A Slug"),
+        ];
+        for (field, value) in cases {
+            let err = ProductQuery::parse(&raw(&[(field, value)])).expect_err(field);
+            assert_eq!(err.status(), 400);
+            assert!(err.fields().expect("fields").contains_key(field), "{field}={value}");
+        }
+    }
+
+    #[test]
+    fn reports_all_bad_fields_together() {
+        let err = ProductQuery::parse(&raw(&[("page", "0"), ("sort", "x")])).expect_err("invalid");
+        let fields = err.fields().expect("fields");
+        assert!(fields.contains_key("page") && fields.contains_key("sort"));
+    }
+
+    #[test]
+    fn accepts_the_limits() {
+        let q = ProductQuery::parse(&raw(&[("page", "10000"), ("per_page", "100"), ("q", &"é".repeat(200))]))
+            .expect("valid");
+        assert_eq!(q.offset(), 9_999 * 100);
+    }
+
+    #[test]
+    fn lenient_parse_keeps_good_values_and_drops_bad_ones() {
+        let (q, err) = ProductQuery::parse_lenient(&raw(&[("page", "0"), ("sort", "name")]));
+        assert_eq!((q.page, q.sort), (1, Sort::Name));
+        assert!(err.expect("reported").fields().expect("fields").contains_key("page"));
+        let (_, err) = ProductQuery::parse_lenient(&raw(&[("page", "2")]));
+        assert!(err.is_none());
+    }
+
+    #[test]
+    fn href_query_encodes_text_and_omits_defaults() {
+        let q = ProductQuery::parse(&raw(&[("q", "red & blue")])).expect("valid");
+        assert_eq!(q.href_query(1, Sort::Relevance), "?q=red+%26+blue");
+        assert_eq!(q.href_query(3, Sort::Name), "?q=red+%26+blue&sort=name&page=3");
+        let plain = ProductQuery::parse(&RawProductQuery::default()).expect("valid");
+        assert_eq!(plain.href_query(1, Sort::Newest), "");
+    }
+
+    #[test]
+    fn total_pages_rounds_up() {
+        let page = |total| ProductPage { items: vec![], page: 1, per_page: 24, total };
+        assert_eq!(page(0).total_pages(), 1);
+        assert_eq!(page(24).total_pages(), 1);
+        assert_eq!(page(25).total_pages(), 2);
+    }
+
+    #[test]
+    fn detail_serializes_flat_like_the_contract() {
+        let d = ProductDetail {
+            summary: ProductSummary {
+                slug: "mug".into(),
+                name: "Mug".into(),
+                price: Money::new(900, crate::Currency::USD),
+                image_url: None,
+                in_stock: true,
+                category: "home".into(),
+            },
+            description: "A mug".into(),
+            category_name: "Home".into(),
+            variants: vec![],
+        };
+        let v = serde_json::to_value(&d).expect("json");
+        assert_eq!(v["slug"], "mug");
+        assert_eq!(v["price"]["amount"], 900);
+        assert!(v["variants"].is_array());
+    }
+}

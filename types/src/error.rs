@@ -1,0 +1,235 @@
+//! The one application error type, shared by server functions, the JSON API and pages.
+
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use std::collections::BTreeMap;
+
+/// Messages per input field, e.g. `{"per_page": ["must be between 1 and 100"]}`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Every failure a request can end in. Each maps to one HTTP status and one contract code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The thing asked for does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller is not signed in or its credentials are bad (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is signed in but may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A submitted body or form has invalid fields (422).
+    #[error("{message}")]
+    Validation { message: String, fields: FieldErrors },
+    /// Query parameters are invalid (400 with code `validation`).
+    #[error("{message}")]
+    InvalidQuery { message: String, fields: FieldErrors },
+    /// The request is malformed in a way no single field explains (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The change clashes with the current state, e.g. a duplicate or too little stock (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again after the given number of seconds (429).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
+    /// A dependency such as Redis or Postgres is down; try again shortly (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure. The details are logged, never shown (500).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The message shown for every internal error; details stay in the logs.
+pub const INTERNAL_MESSAGE: &str = "Something went wrong on our side. Please try again.";
+
+impl AppError {
+    /// A 404 naming what was missing, e.g. `not_found("product")`.
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    /// A 400 `validation` error for one query parameter.
+    pub fn invalid_param(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.into()]);
+        AppError::InvalidQuery { message: format!("invalid query parameter `{field}`"), fields }
+    }
+
+    /// A 422 error for invalid body or form fields.
+    pub fn validation(fields: FieldErrors) -> Self {
+        AppError::Validation { message: "some fields are invalid".to_owned(), fields }
+    }
+
+    /// An internal error: logs `context` and the cause on the server, shows a generic message.
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        #[cfg(feature = "ssr")]
+        tracing::error!(context, error = %cause, "internal error");
+        #[cfg(not(feature = "ssr"))]
+        let _ = (context, cause.to_string());
+        AppError::Internal(INTERNAL_MESSAGE.to_owned())
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Validation { .. } => 422,
+            AppError::InvalidQuery { .. } | AppError::BadRequest(_) => 400,
+            AppError::Conflict(_) => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    /// The contract's machine-readable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Validation { .. } | AppError::InvalidQuery { .. } => "validation",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// Per-field messages, when there are any.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::Validation { fields, .. } | AppError::InvalidQuery { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// The contract's error body: `{"error": {"code", "message", "fields"?}}`.
+    pub fn to_body(&self) -> serde_json::Value {
+        let mut inner = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        if let Some(fields) = self.fields() {
+            inner["fields"] = serde_json::json!(fields);
+        }
+        serde_json::json!({ "error": inner })
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::BadRequest(format!("invalid arguments: {msg}"))
+            }
+            ServerFnErrorErr::Request(_) => {
+                AppError::Unavailable("Could not reach the store. Check your connection and try again.".to_owned())
+            }
+            other => AppError::internal("server function transport", other),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+    use axum::response::{IntoResponse, Response};
+    use http::{header, HeaderValue, StatusCode};
+
+    impl From<sqlx::Error> for AppError {
+        fn from(err: sqlx::Error) -> Self {
+            match &err {
+                sqlx::Error::RowNotFound => AppError::NotFound("not found".to_owned()),
+                sqlx::Error::Database(db) => match db.code().as_deref() {
+                    // unique_violation, foreign_key_violation
+                    Some("23505") => AppError::Conflict(format!(
+                        "already exists ({})",
+                        db.constraint().unwrap_or("unique constraint")
+                    )),
+                    Some("23503") => AppError::Conflict("a referenced record is missing or still in use".to_owned()),
+                    // check_violation, not_null_violation, string_data_right_truncation
+                    Some("23514") | Some("23502") | Some("22001") => AppError::Validation {
+                        message: format!("invalid value ({})", db.constraint().unwrap_or(db.message())),
+                        fields: Default::default(),
+                    },
+                    // serialization_failure, deadlock_detected: safe for the client to retry
+                    Some("40001") | Some("40P01") => {
+                        AppError::Conflict("the request clashed with another one; please retry".to_owned())
+                    }
+                    _ => AppError::internal("database", &err),
+                },
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                    tracing::warn!(error = %err, "database unavailable");
+                    AppError::Unavailable("The store is busy. Please try again in a moment.".to_owned())
+                }
+                _ => AppError::internal("database", &err),
+            }
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut res = (status, axum::Json(self.to_body())).into_response();
+            if let AppError::RateLimited { retry_after_secs, .. } = &self {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            res
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_variant_has_the_contract_status_and_code() {
+        let cases = [
+            (AppError::not_found("product"), 404, "not_found"),
+            (AppError::Unauthorized("x".into()), 401, "unauthorized"),
+            (AppError::Forbidden("x".into()), 403, "forbidden"),
+            (AppError::validation(FieldErrors::new()), 422, "validation"),
+            (AppError::invalid_param("page", "bad"), 400, "validation"),
+            (AppError::BadRequest("x".into()), 400, "bad_request"),
+            (AppError::Conflict("x".into()), 409, "conflict"),
+            (AppError::RateLimited { message: "x".into(), retry_after_secs: 3 }, 429, "rate_limited"),
+            (AppError::Internal("x".into()), 500, "internal"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!((err.status(), err.code()), (status, code), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn body_has_the_contract_shape_with_fields() {
+        let body = AppError::invalid_param("per_page", "must be between 1 and 100").to_body();
+        assert_eq!(body["error"]["code"], "validation");
+        assert_eq!(body["error"]["fields"]["per_page"][0], "must be between 1 and 100");
+        assert!(AppError::not_found("product").to_body()["error"].get("fields").is_none());
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::internal("test", "password=hunter2 leaked in a driver error");
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn round_trips_through_the_server_fn_encoding() {
+        let err = AppError::invalid_param("q", "too long");
+        let back = AppError::de(err.ser());
+        assert_eq!(back, err);
+    }
+}

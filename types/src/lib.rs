@@ -1,0 +1,19 @@
+//! Shared Bazaar types: domain newtypes that parse rather than validate, the data
+//! transfer objects of the public contract, and the one application error type.
+//!
+//! Everything here compiles to WASM as well, so browser forms apply exactly the same
+//! rules as the server.
+
+pub mod catalog;
+pub mod error;
+pub mod money;
+pub mod newtypes;
+
+pub use catalog::{
+    CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary, RawProductQuery,
+    Sort, Variant,
+    url_encode,
+};
+pub use error::{AppError, FieldErrors};
+pub use money::{Currency, Money};
+pub use newtypes::{Email, ParseError, Quantity, Sku, Slug};
