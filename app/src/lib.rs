@@ -10,7 +10,7 @@ pub mod ssr;
 
 use layout::{Footer, Header, NotFound};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -25,7 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options=options.clone()/>
+                <HashedStylesheet options id="leptos"/>
                 <MetaTags/>
             </head>
             <body>
@@ -45,12 +46,10 @@ pub fn App() -> impl IntoView {
     provide_context(Hydrated(hydrated.read_only()));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/bazaar.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title formatter=|title: String| {
             if title.is_empty() { "Bazaar".to_owned() } else { format!("{title} · Bazaar") }
         }/>
-        <Meta name="description" content="Bazaar: everyday goods, fairly priced and shipped fast."/>
         <Router>
             <div class="site" data-hydrated=move || hydrated.get().to_string()>
                 <Header/>
@@ -74,7 +73,9 @@ pub struct Hydrated(pub ReadSignal<bool>);
 
 /// Reads the hydration flag; `false` during server rendering.
 pub fn use_hydrated() -> ReadSignal<bool> {
-    use_context::<Hydrated>().map(|h| h.0).unwrap_or_else(|| RwSignal::new(false).read_only())
+    use_context::<Hydrated>()
+        .map(|h| h.0)
+        .unwrap_or_else(|| RwSignal::new(false).read_only())
 }
 
 /// Sets the HTTP status of the page being rendered. Does nothing in the browser.

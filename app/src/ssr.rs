@@ -7,7 +7,8 @@ use types::AppError;
 
 /// The domain services of this request, provided by the router.
 pub fn services() -> Result<domain::Services, AppError> {
-    use_context::<domain::Services>().ok_or_else(|| AppError::internal("server fn", "domain services not in context"))
+    use_context::<domain::Services>()
+        .ok_or_else(|| AppError::internal("server fn", "domain services not in context"))
 }
 
 /// Sets the response status of the current page or server-function call.

@@ -16,7 +16,11 @@ pub struct TtlCache<K, V> {
 impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
     /// A cache holding at most `capacity` entries, each for `ttl`. A zero `ttl` caches nothing.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        TtlCache { ttl, capacity, entries: RwLock::new(HashMap::new()) }
+        TtlCache {
+            ttl,
+            capacity,
+            entries: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The fresh value for `key`, if any.
@@ -50,7 +54,10 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
 
     /// Forgets everything, e.g. after a catalog edit.
     pub fn clear(&self) {
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 

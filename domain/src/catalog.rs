@@ -5,8 +5,8 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use types::{
-    AppError, CategorySummary, Currency, Money, ProductDetail, ProductPage, ProductQuery, ProductSummary, Slug,
-    Variant,
+    AppError, CategorySummary, Currency, Money, ProductDetail, ProductPage, ProductQuery,
+    ProductSummary, Slug, Variant,
 };
 
 /// Read access to the catalog, with a short-lived cache in front of Postgres.
@@ -20,7 +20,8 @@ pub struct Catalog {
 }
 
 fn money(amount: i64, currency: &str) -> Result<Money, AppError> {
-    let currency = Currency::parse(currency).map_err(|e| AppError::internal("catalog currency", e))?;
+    let currency =
+        Currency::parse(currency).map_err(|e| AppError::internal("catalog currency", e))?;
     Ok(Money::new(amount, currency))
 }
 
@@ -60,7 +61,11 @@ impl Catalog {
         .await?;
         let list = rows
             .into_iter()
-            .map(|r| CategorySummary { slug: r.slug, name: r.name, product_count: r.product_count })
+            .map(|r| CategorySummary {
+                slug: r.slug,
+                name: r.name,
+                product_count: r.product_count,
+            })
             .collect();
         Ok(self.categories.insert((), list))
     }
@@ -144,7 +149,12 @@ impl Catalog {
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        let page = ProductPage { items, page: query.page, per_page: query.per_page, total };
+        let page = ProductPage {
+            items,
+            page: query.page,
+            per_page: query.per_page,
+            total,
+        };
         Ok(self.lists.insert(query.clone(), page))
     }
 
@@ -246,6 +256,10 @@ impl Catalog {
     /// Like [`Catalog::product`], but unknown products are a 404 error.
     pub async fn product_or_404(&self, slug: &str) -> Result<ProductDetail, AppError> {
         let slug = Slug::parse(slug).map_err(|_| AppError::not_found("product"))?;
-        self.product(&slug).await?.as_ref().clone().ok_or_else(|| AppError::not_found("product"))
+        self.product(&slug)
+            .await?
+            .as_ref()
+            .clone()
+            .ok_or_else(|| AppError::not_found("product"))
     }
 }

@@ -23,6 +23,9 @@ pub struct Services {
 impl Services {
     /// Builds every service on one pool. `catalog_ttl` of zero turns the catalog cache off.
     pub fn new(db: PgPool, catalog_ttl: Duration) -> Self {
-        Services { catalog: Catalog::new(db.clone(), catalog_ttl), db }
+        Services {
+            catalog: Catalog::new(db.clone(), catalog_ttl),
+            db,
+        }
     }
 }

@@ -41,10 +41,16 @@ impl MediaStore {
         }
         let path = self.root.join(key);
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| AppError::internal("media mkdir", e))?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| AppError::internal("media mkdir", e))?;
         let tmp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4()));
-        tokio::fs::write(&tmp, bytes).await.map_err(|e| AppError::internal("media write", e))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| AppError::internal("media rename", e))?;
+        tokio::fs::write(&tmp, bytes)
+            .await
+            .map_err(|e| AppError::internal("media write", e))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(|e| AppError::internal("media rename", e))?;
         Ok(Self::url(key))
     }
 }
@@ -56,7 +62,9 @@ fn valid_key(key: &str) -> bool {
         && key.split('/').all(|seg| {
             !seg.is_empty()
                 && !seg.starts_with('.')
-                && seg.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
         })
 }
 
@@ -67,14 +75,27 @@ mod tests {
     #[test]
     fn keys_cannot_escape_the_root() {
         assert!(valid_key("products/mug.svg"));
-        for bad in ["", "../etc/passwd", "/abs", "a//b", "products/.hidden", "UPPER.svg", "a\\b"] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "/abs",
+            "a//b",
+            "products/.hidden",
+            "UPPER.svg",
+            "a\\b",
+        ] {
             assert!(!valid_key(bad), "{bad:?}");
         }
     }
 
     #[test]
     fn parses_file_urls_and_refuses_unknown_schemes() {
-        assert_eq!(MediaStore::from_url("file://./data/media").expect("ok").root(), Path::new("./data/media"));
+        assert_eq!(
+            MediaStore::from_url("file://./data/media")
+                .expect("ok")
+                .root(),
+            Path::new("./data/media")
+        );
         assert!(MediaStore::from_url("ftp://x").is_err());
         assert!(MediaStore::from_url("./data").is_err());
     }
@@ -83,9 +104,15 @@ mod tests {
     async fn put_writes_the_file_and_returns_its_url() {
         let dir = std::env::temp_dir().join(format!("bazaar-media-{}", uuid::Uuid::new_v4()));
         let store = MediaStore::from_url(&format!("file://{}", dir.display())).expect("ok");
-        let url = store.put("products/x.svg", b"<svg/>").await.expect("written");
+        let url = store
+            .put("products/x.svg", b"<svg/>")
+            .await
+            .expect("written");
         assert_eq!(url, "/media/products/x.svg");
-        assert_eq!(std::fs::read(dir.join("products/x.svg")).expect("read"), b"<svg/>");
+        assert_eq!(
+            std::fs::read(dir.join("products/x.svg")).expect("read"),
+            b"<svg/>"
+        );
         assert!(store.put("../x.svg", b"").await.is_err());
         let _ = std::fs::remove_dir_all(dir);
     }

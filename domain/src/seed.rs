@@ -13,7 +13,10 @@ pub struct SeedOptions {
 
 impl Default for SeedOptions {
     fn default() -> Self {
-        SeedOptions { categories: CATEGORIES.len(), products_per_category: 24 }
+        SeedOptions {
+            categories: CATEGORIES.len(),
+            products_per_category: 24,
+        }
     }
 }
 
@@ -32,36 +35,198 @@ struct CategorySpec {
     variants: &'static [&'static str],
     /// Price range in whole currency units.
     price: (u64, u64),
+    materials: [&'static str; 3],
     glyph: &'static str,
 }
 
 const CATEGORIES: [CategorySpec; 10] = [
-    CategorySpec { slug: "apparel", name: "Apparel", nouns: ["T-Shirt", "Hoodie", "Rain Jacket", "Sweater", "Polo", "Cardigan"], variants: &["S", "M", "L", "XL"], price: (18, 140), glyph: "shirt" },
-    CategorySpec { slug: "footwear", name: "Footwear", nouns: ["Sneakers", "Boots", "Loafers", "Sandals", "Trail Runners", "Slippers"], variants: &["US 8", "US 9", "US 10", "US 11"], price: (35, 190), glyph: "shoe" },
-    CategorySpec { slug: "home-kitchen", name: "Home & Kitchen", nouns: ["Mug", "Teapot", "Skillet", "Cutting Board", "Salad Bowl", "Carafe"], variants: &["Standard"], price: (9, 120), glyph: "cup" },
-    CategorySpec { slug: "electronics", name: "Electronics", nouns: ["Headphones", "Speaker", "Charger", "Keyboard", "Mouse", "Webcam"], variants: &["Black", "White", "Silver"], price: (15, 350), glyph: "bolt" },
-    CategorySpec { slug: "books", name: "Books", nouns: ["Novel", "Cookbook", "Field Guide", "Atlas", "Poetry Collection", "Memoir"], variants: &["Paperback", "Hardcover"], price: (8, 45), glyph: "book" },
-    CategorySpec { slug: "outdoor", name: "Outdoor", nouns: ["Tent", "Backpack", "Sleeping Bag", "Water Bottle", "Headlamp", "Camp Stove"], variants: &["Standard", "Large"], price: (12, 420), glyph: "mountain" },
-    CategorySpec { slug: "beauty", name: "Beauty", nouns: ["Face Cream", "Shampoo", "Lip Balm", "Soap Bar", "Body Oil", "Serum"], variants: &["50 ml", "100 ml"], price: (6, 60), glyph: "drop" },
-    CategorySpec { slug: "toys-games", name: "Toys & Games", nouns: ["Puzzle", "Board Game", "Building Blocks", "Plush Bear", "Kite", "Yo-Yo"], variants: &["Standard"], price: (7, 80), glyph: "star" },
-    CategorySpec { slug: "sports", name: "Sports", nouns: ["Yoga Mat", "Dumbbell", "Jump Rope", "Tennis Racket", "Football", "Cycling Gloves"], variants: &["Regular", "Pro"], price: (10, 210), glyph: "ball" },
-    CategorySpec { slug: "office", name: "Office", nouns: ["Notebook", "Fountain Pen", "Desk Lamp", "Planner", "Pencil Set", "Desk Organizer"], variants: &["Graphite", "Navy", "Sand"], price: (5, 95), glyph: "pen" },
+    CategorySpec {
+        slug: "apparel",
+        name: "Apparel",
+        nouns: [
+            "T-Shirt",
+            "Hoodie",
+            "Rain Jacket",
+            "Sweater",
+            "Polo",
+            "Cardigan",
+        ],
+        variants: &["S", "M", "L", "XL"],
+        price: (18, 140),
+        materials: ["organic cotton", "merino wool", "recycled polyester"],
+        glyph: "shirt",
+    },
+    CategorySpec {
+        slug: "footwear",
+        name: "Footwear",
+        nouns: [
+            "Sneakers",
+            "Boots",
+            "Loafers",
+            "Sandals",
+            "Trail Runners",
+            "Slippers",
+        ],
+        variants: &["US 8", "US 9", "US 10", "US 11"],
+        price: (35, 190),
+        materials: ["full-grain leather", "recycled mesh", "suede"],
+        glyph: "shoe",
+    },
+    CategorySpec {
+        slug: "home-kitchen",
+        name: "Home & Kitchen",
+        nouns: [
+            "Mug",
+            "Teapot",
+            "Skillet",
+            "Cutting Board",
+            "Salad Bowl",
+            "Carafe",
+        ],
+        variants: &["Standard"],
+        price: (9, 120),
+        materials: ["stoneware", "cast iron", "oiled oak"],
+        glyph: "cup",
+    },
+    CategorySpec {
+        slug: "electronics",
+        name: "Electronics",
+        nouns: [
+            "Headphones",
+            "Speaker",
+            "Charger",
+            "Keyboard",
+            "Mouse",
+            "Webcam",
+        ],
+        variants: &["Black", "White", "Silver"],
+        price: (15, 350),
+        materials: [
+            "recycled aluminium",
+            "matte polycarbonate",
+            "anodized steel",
+        ],
+        glyph: "bolt",
+    },
+    CategorySpec {
+        slug: "books",
+        name: "Books",
+        nouns: [
+            "Novel",
+            "Cookbook",
+            "Field Guide",
+            "Atlas",
+            "Poetry Collection",
+            "Memoir",
+        ],
+        variants: &["Paperback", "Hardcover"],
+        price: (8, 45),
+        materials: [
+            "acid-free paper",
+            "FSC-certified paper",
+            "cloth-bound boards",
+        ],
+        glyph: "book",
+    },
+    CategorySpec {
+        slug: "outdoor",
+        name: "Outdoor",
+        nouns: [
+            "Tent",
+            "Backpack",
+            "Sleeping Bag",
+            "Water Bottle",
+            "Headlamp",
+            "Camp Stove",
+        ],
+        variants: &["Standard", "Large"],
+        price: (12, 420),
+        materials: ["ripstop nylon", "recycled steel", "waxed canvas"],
+        glyph: "mountain",
+    },
+    CategorySpec {
+        slug: "beauty",
+        name: "Beauty",
+        nouns: [
+            "Face Cream",
+            "Shampoo",
+            "Lip Balm",
+            "Soap Bar",
+            "Body Oil",
+            "Serum",
+        ],
+        variants: &["50 ml", "100 ml"],
+        price: (6, 60),
+        materials: ["cold-pressed oils", "shea butter", "aloe and oat extract"],
+        glyph: "drop",
+    },
+    CategorySpec {
+        slug: "toys-games",
+        name: "Toys & Games",
+        nouns: [
+            "Puzzle",
+            "Board Game",
+            "Building Blocks",
+            "Plush Bear",
+            "Kite",
+            "Yo-Yo",
+        ],
+        variants: &["Standard"],
+        price: (7, 80),
+        materials: [
+            "sustainable beech wood",
+            "recycled cardboard",
+            "soft organic cotton",
+        ],
+        glyph: "star",
+    },
+    CategorySpec {
+        slug: "sports",
+        name: "Sports",
+        nouns: [
+            "Yoga Mat",
+            "Dumbbell",
+            "Jump Rope",
+            "Tennis Racket",
+            "Football",
+            "Cycling Gloves",
+        ],
+        variants: &["Regular", "Pro"],
+        price: (10, 210),
+        materials: ["natural rubber", "carbon fibre", "recycled foam"],
+        glyph: "ball",
+    },
+    CategorySpec {
+        slug: "office",
+        name: "Office",
+        nouns: [
+            "Notebook",
+            "Fountain Pen",
+            "Desk Lamp",
+            "Planner",
+            "Pencil Set",
+            "Desk Organizer",
+        ],
+        variants: &["Graphite", "Navy", "Sand"],
+        price: (5, 95),
+        materials: ["recycled paper", "brushed brass", "bamboo"],
+        glyph: "pen",
+    },
 ];
 
 const ADJECTIVES: [&str; 12] = [
-    "Classic", "Everyday", "Urban", "Alpine", "Coastal", "Heritage", "Minimal", "Vintage", "Nordic", "Summit",
-    "Meadow", "Harbor",
+    "Classic", "Everyday", "Urban", "Alpine", "Coastal", "Heritage", "Minimal", "Vintage",
+    "Nordic", "Summit", "Meadow", "Harbor",
 ];
-
-const MATERIALS: [&str; 8] =
-    ["organic cotton", "recycled steel", "oak", "ceramic", "merino wool", "bamboo", "aluminium", "linen"];
 
 /// A tiny deterministic generator (SplitMix64): the same names give the same store.
 struct Rng(u64);
 
 impl Rng {
     fn for_name(name: &str) -> Self {
-        Rng(name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
+        Rng(name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        }))
     }
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -106,17 +271,26 @@ pub async fn run(
         report.categories += 1;
 
         for i in 0..per_cat {
-            let name = format!("{} {}", ADJECTIVES[i % ADJECTIVES.len()], cat.nouns[(i + i / ADJECTIVES.len()) % 6]);
+            let name = format!(
+                "{} {}",
+                ADJECTIVES[i % ADJECTIVES.len()],
+                cat.nouns[(i + i / ADJECTIVES.len()) % 6]
+            );
             let slug = Slug::from_name(&name).map_err(|e| AppError::internal("seed slug", e))?;
             let mut rng = Rng::for_name(&name);
-            let material = MATERIALS[rng.below(MATERIALS.len() as u64) as usize];
+            let material = cat.materials[rng.below(3) as usize];
             let description = format!(
                 "The {name} is made from {material} and built to last. It is part of our {} range: \
                  thoughtfully designed, fairly made, and backed by a two-year guarantee.",
                 cat.name.to_lowercase()
             );
             let hue = rng.below(360);
-            let image_url = media.put(&format!("products/{slug}.svg"), product_svg(&name, cat.glyph, hue).as_bytes()).await?;
+            let image_url = media
+                .put(
+                    &format!("products/{slug}.svg"),
+                    product_svg(&name, cat.glyph, hue).as_bytes(),
+                )
+                .await?;
             // Spread creation times so "newest" has a stable, meaningful order.
             let age_hours = i32::try_from(ci * per_cat + i).unwrap_or(0);
             let product_id = sqlx::query_scalar!(
@@ -144,9 +318,14 @@ pub async fn run(
             let sold_out = rng.below(12) == 0;
             for (vi, vname) in cat.variants.iter().enumerate() {
                 let sku = format!("{}-{}", sku_stem(&slug), sku_stem_str(vname));
-                let price = i64::try_from(base + vi as u64 * if cat.variants.len() > 1 { 200 } else { 0 })
-                    .unwrap_or(i64::MAX);
-                let stock = if sold_out || rng.below(8) == 0 { 0 } else { 1 + rng.below(60) as i32 };
+                let price =
+                    i64::try_from(base + vi as u64 * if cat.variants.len() > 1 { 200 } else { 0 })
+                        .unwrap_or(i64::MAX);
+                let stock = if sold_out || rng.below(8) == 0 {
+                    0
+                } else {
+                    1 + rng.below(60) as i32
+                };
                 sqlx::query!(
                     r#"INSERT INTO variants (product_id, sku, name, price_amount, currency, stock, position)
                        VALUES ($1, $2, $3, $4, 'USD', $5, $6)
@@ -187,19 +366,32 @@ fn sku_stem_str(s: &str) -> String {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A product picture drawn from the name: a colored card with the category's glyph.
 fn product_svg(name: &str, glyph: &str, hue: u64) -> String {
     let shape = match glyph {
-        "shirt" => r#"<path d="M170 150l50-30h40l50 30 40 50-40 25-20-20v140H190V205l-20 20-40-25z"/>"#,
-        "shoe" => r#"<path d="M120 300c0-60 20-110 40-130h60c10 40 40 60 100 70 40 8 60 30 60 60v20H120z"/>"#,
-        "cup" => r#"<path d="M150 170h160v130a50 50 0 0 1-50 50h-60a50 50 0 0 1-50-50zM310 200h25a35 35 0 0 1 0 70h-25v-20h20a15 15 0 0 0 0-30h-20z"/>"#,
+        "shirt" => {
+            r#"<path d="M170 150l50-30h40l50 30 40 50-40 25-20-20v140H190V205l-20 20-40-25z"/>"#
+        }
+        "shoe" => {
+            r#"<path d="M120 300c0-60 20-110 40-130h60c10 40 40 60 100 70 40 8 60 30 60 60v20H120z"/>"#
+        }
+        "cup" => {
+            r#"<path d="M150 170h160v130a50 50 0 0 1-50 50h-60a50 50 0 0 1-50-50zM310 200h25a35 35 0 0 1 0 70h-25v-20h20a15 15 0 0 0 0-30h-20z"/>"#
+        }
         "bolt" => r#"<path d="M260 110L160 260h70l-20 110 110-160h-70z"/>"#,
-        "book" => r#"<path d="M140 140h90a20 20 0 0 1 20 20v200a20 20 0 0 0-20-20h-90zM340 140h-70a20 20 0 0 0-20 20v200a20 20 0 0 1 20-20h70z"/>"#,
+        "book" => {
+            r#"<path d="M140 140h90a20 20 0 0 1 20 20v200a20 20 0 0 0-20-20h-90zM340 140h-70a20 20 0 0 0-20 20v200a20 20 0 0 1 20-20h70z"/>"#
+        }
         "mountain" => r#"<path d="M100 350l110-180 60 90 40-50 90 140z"/>"#,
-        "drop" => r#"<path d="M240 110c50 80 90 130 90 180a90 90 0 0 1-180 0c0-50 40-100 90-180z"/>"#,
+        "drop" => {
+            r#"<path d="M240 110c50 80 90 130 90 180a90 90 0 0 1-180 0c0-50 40-100 90-180z"/>"#
+        }
         "star" => r#"<path d="M240 110l38 85 92 8-70 60 22 90-82-48-82 48 22-90-70-60 92-8z"/>"#,
         "ball" => r#"<circle cx="240" cy="240" r="110"/>"#,
         _ => r#"<path d="M300 120l60 60-160 160-70 10 10-70z"/>"#,

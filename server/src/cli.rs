@@ -13,9 +13,9 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     loop {
         match MIGRATOR.run(&pool).await {
             Ok(()) => break,
-            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)))
-                if attempt < 10 =>
-            {
+            Err(sqlx::migrate::MigrateError::Execute(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_),
+            )) if attempt < 10 => {
                 attempt += 1;
                 tracing::warn!(attempt, "database not reachable yet; retrying migrations");
                 tokio::time::sleep(Duration::from_secs(u64::from(attempt).min(5))).await;
@@ -42,14 +42,22 @@ pub async fn seed(config: &Config, products_per_category: usize) -> anyhow::Resu
     migrate(config).await?;
     let pool = pg_pool(config)?;
     let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
-    let opts = seed::SeedOptions { products_per_category, ..Default::default() };
+    let opts = seed::SeedOptions {
+        products_per_category,
+        ..Default::default()
+    };
     let tty = std::io::stderr().is_terminal();
     let mut last_decile = usize::MAX;
     let report = seed::run(&pool, &media, &opts, |done, total| {
         let mut err = std::io::stderr();
         if tty {
             let filled = done * 30 / total.max(1);
-            let _ = write!(err, "\rseeding [{}{}] {done}/{total} products", "#".repeat(filled), " ".repeat(30 - filled));
+            let _ = write!(
+                err,
+                "\rseeding [{}{}] {done}/{total} products",
+                "#".repeat(filled),
+                " ".repeat(30 - filled)
+            );
             let _ = err.flush();
         } else if done * 10 / total.max(1) != last_decile {
             last_decile = done * 10 / total.max(1);

@@ -81,7 +81,9 @@ impl Config {
             None | Some("development") | Some("dev") => AppEnv::Development,
             Some("production") | Some("prod") => AppEnv::Production,
             Some(other) => {
-                errors.push(format!("APP_ENV must be `development` or `production`, not `{other}`"));
+                errors.push(format!(
+                    "APP_ENV must be `development` or `production`, not `{other}`"
+                ));
                 AppEnv::Development
             }
         };
@@ -106,7 +108,9 @@ impl Config {
             if prod && (value == dev_default || value.starts_with("dev-only")) {
                 errors.push(format!("{key} must be set to a real secret in production"));
             } else if value.len() < MIN_SECRET_LEN {
-                errors.push(format!("{key} must be at least {MIN_SECRET_LEN} characters"));
+                errors.push(format!(
+                    "{key} must be at least {MIN_SECRET_LEN} characters"
+                ));
             }
             Secret(value)
         };
@@ -116,18 +120,25 @@ impl Config {
         let stripe_secret_key = get("STRIPE_SECRET_KEY").map(Secret);
         let stripe_webhook_secret = get("STRIPE_WEBHOOK_SECRET").map(Secret);
         if prod && stripe_secret_key.is_none() {
-            errors.push("STRIPE_SECRET_KEY is required in production (the dev payment provider is refused)".into());
+            errors.push(
+                "STRIPE_SECRET_KEY is required in production (the dev payment provider is refused)"
+                    .into(),
+            );
         }
         if prod && stripe_webhook_secret.is_none() {
             errors.push("STRIPE_WEBHOOK_SECRET is required in production".into());
         }
         if prod && !public_url.starts_with("https://") && !public_url.is_empty() {
-            errors.push("PUBLIC_URL must be https:// in production (session cookies are Secure)".into());
+            errors.push(
+                "PUBLIC_URL must be https:// in production (session cookies are Secure)".into(),
+            );
         }
 
         let addr_raw = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let addr = addr_raw.parse().unwrap_or_else(|_| {
-            errors.push(format!("LEPTOS_SITE_ADDR `{addr_raw}` is not an address like 0.0.0.0:3000"));
+            errors.push(format!(
+                "LEPTOS_SITE_ADDR `{addr_raw}` is not an address like 0.0.0.0:3000"
+            ));
             SocketAddr::from(([127, 0, 0, 1], 3000))
         });
         let log_format = match get("LOG_FORMAT").as_deref() {
@@ -135,7 +146,9 @@ impl Config {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => {
-                errors.push(format!("LOG_FORMAT must be `json` or `pretty`, not `{other}`"));
+                errors.push(format!(
+                    "LOG_FORMAT must be `json` or `pretty`, not `{other}`"
+                ));
                 LogFormat::Pretty
             }
         };
@@ -154,7 +167,8 @@ impl Config {
         };
         let database_max_connections = number("DATABASE_MAX_CONNECTIONS", 16, 1, 1000) as u32;
         let request_timeout = Duration::from_secs(number("REQUEST_TIMEOUT_SECS", 15, 1, 600));
-        let body_limit_bytes = number("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024) as usize;
+        let body_limit_bytes =
+            number("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024) as usize;
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_TTL_SECS", 5, 0, 3600));
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 20, 0, 600));
 
@@ -178,7 +192,9 @@ impl Config {
             stripe_api_base: get("STRIPE_API_BASE"),
             public_url,
             addr,
-            site_root: PathBuf::from(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned())),
+            site_root: PathBuf::from(
+                get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
+            ),
             media_store,
             otel_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
             log_format,
@@ -201,7 +217,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -215,21 +234,37 @@ mod tests {
 
     #[test]
     fn production_refuses_dev_defaults_and_names_each_variable() {
-        let err = config(&[("APP_ENV", "production")]).expect_err("must refuse").to_string();
-        for key in ["DATABASE_URL", "REDIS_URL", "JWT_SECRET", "SESSION_SECRET", "STRIPE_SECRET_KEY", "PUBLIC_URL"] {
+        let err = config(&[("APP_ENV", "production")])
+            .expect_err("must refuse")
+            .to_string();
+        for key in [
+            "DATABASE_URL",
+            "REDIS_URL",
+            "JWT_SECRET",
+            "SESSION_SECRET",
+            "STRIPE_SECRET_KEY",
+            "PUBLIC_URL",
+        ] {
             assert!(err.contains(key), "{key} missing from: {err}");
         }
     }
 
     #[test]
     fn production_refuses_the_dev_secret_even_when_set_explicitly() {
-        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)]).expect_err("refuse");
-        assert!(err.to_string().contains("JWT_SECRET must be set to a real secret"));
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)])
+            .expect_err("refuse");
+        assert!(err
+            .to_string()
+            .contains("JWT_SECRET must be set to a real secret"));
     }
 
     #[test]
     fn production_refuses_plain_http_public_urls() {
-        let err = config(&[("APP_ENV", "production"), ("PUBLIC_URL", "http://shop.example.com")]).expect_err("refuse");
+        let err = config(&[
+            ("APP_ENV", "production"),
+            ("PUBLIC_URL", "http://shop.example.com"),
+        ])
+        .expect_err("refuse");
         assert!(err.to_string().contains("PUBLIC_URL must be https://"));
     }
 
@@ -240,23 +275,40 @@ mod tests {
             ("DATABASE_URL", "postgres://db/bazaar"),
             ("REDIS_URL", "redis://cache"),
             ("PUBLIC_URL", "https://shop.example.com"),
-            ("JWT_SECRET", "a-very-long-random-jwt-secret-value-1234567890"),
-            ("SESSION_SECRET", "a-very-long-random-session-secret-value-123456"),
+            (
+                "JWT_SECRET",
+                "a-very-long-random-jwt-secret-value-1234567890",
+            ),
+            (
+                "SESSION_SECRET",
+                "a-very-long-random-session-secret-value-123456",
+            ),
             ("STRIPE_SECRET_KEY", "sk_live_x"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
         ])
         .expect("valid production config");
         assert!(c.is_production());
         assert_eq!(c.log_format, LogFormat::Json);
-        assert!(!format!("{c:?}").contains("a-very-long-random"), "secrets must not leak into Debug");
+        assert!(
+            !format!("{c:?}").contains("a-very-long-random"),
+            "secrets must not leak into Debug"
+        );
     }
 
     #[test]
     fn bad_values_are_reported_not_defaulted() {
-        let err = config(&[("LOG_FORMAT", "xml"), ("REQUEST_TIMEOUT_SECS", "0"), ("LEPTOS_SITE_ADDR", "nope")])
-            .expect_err("refuse")
-            .to_string();
-        assert!(err.contains("LOG_FORMAT") && err.contains("REQUEST_TIMEOUT_SECS") && err.contains("LEPTOS_SITE_ADDR"));
+        let err = config(&[
+            ("LOG_FORMAT", "xml"),
+            ("REQUEST_TIMEOUT_SECS", "0"),
+            ("LEPTOS_SITE_ADDR", "nope"),
+        ])
+        .expect_err("refuse")
+        .to_string();
+        assert!(
+            err.contains("LOG_FORMAT")
+                && err.contains("REQUEST_TIMEOUT_SECS")
+                && err.contains("LEPTOS_SITE_ADDR")
+        );
     }
 
     #[test]

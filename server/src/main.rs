@@ -5,7 +5,11 @@ use server::{cli, config::Config, telemetry};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "server", version, about = "Bazaar: one binary for the whole store")]
+#[command(
+    name = "server",
+    version,
+    about = "Bazaar: one binary for the whole store"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -39,7 +43,9 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => cli::serve(config).await,
         Command::Migrate => cli::migrate(&config).await,
-        Command::Seed { products_per_category } => cli::seed(&config, products_per_category).await,
+        Command::Seed {
+            products_per_category,
+        } => cli::seed(&config, products_per_category).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,10 +16,13 @@ pub async fn health() -> impl IntoResponse {
 /// failing dependency (and the contract's error object).
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let pg = async {
-        tokio::time::timeout(CHECK_TIMEOUT, sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.services.db))
-            .await
-            .map_err(|_| "timed out".to_owned())
-            .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+        tokio::time::timeout(
+            CHECK_TIMEOUT,
+            sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.services.db),
+        )
+        .await
+        .map_err(|_| "timed out".to_owned())
+        .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()))
     };
     let redis = async {
         tokio::time::timeout(CHECK_TIMEOUT, state.redis.ping())
@@ -35,10 +38,12 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     }
     let failing: Vec<_> = [("postgres", &pg), ("redis", &redis)]
         .into_iter()
-        .filter_map(|(name, r)| r.as_ref().err().map(|e| {
-            tracing::warn!(dependency = name, error = %e, "readiness check failed");
-            name
-        }))
+        .filter_map(|(name, r)| {
+            r.as_ref().err().map(|e| {
+                tracing::warn!(dependency = name, error = %e, "readiness check failed");
+                name
+            })
+        })
         .collect();
     body["error"] = json!({ "code": "unavailable", "message": format!("not ready: {} unreachable", failing.join(" and ")) });
     (StatusCode::SERVICE_UNAVAILABLE, Json(body))

@@ -44,7 +44,10 @@ impl Redis {
     /// `PING`, for readiness checks.
     pub async fn ping(&self) -> Result<(), AppError> {
         let mut conn = self.conn().await?;
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(unavailable)?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -57,5 +60,7 @@ impl Redis {
 /// Maps a Redis failure to a 503 that tells the shopper to retry.
 pub fn unavailable(err: redis::RedisError) -> AppError {
     tracing::warn!(error = %err, "redis unavailable");
-    AppError::Unavailable("This feature is briefly unavailable. Please try again in a moment.".to_owned())
+    AppError::Unavailable(
+        "This feature is briefly unavailable. Please try again in a moment.".to_owned(),
+    )
 }

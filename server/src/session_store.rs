@@ -16,7 +16,9 @@ pub struct RedisSessionStore {
 
 impl std::fmt::Debug for RedisSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSessionStore").field("prefix", &self.redis.prefix).finish()
+        f.debug_struct("RedisSessionStore")
+            .field("prefix", &self.redis.prefix)
+            .finish()
     }
 }
 
@@ -38,13 +40,20 @@ impl RedisSessionStore {
             return Ok(true);
         }
         let body = serde_json::to_string(record).map_err(|e| Error::Encode(e.to_string()))?;
-        let mut conn = self.redis.conn().await.map_err(|e| Error::Backend(e.to_string()))?;
+        let mut conn = self
+            .redis
+            .conn()
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key(&record.id)).arg(body).arg("EX").arg(ttl);
         if only_if_new {
             cmd.arg("NX");
         }
-        let reply: Option<String> = cmd.query_async(&mut conn).await.map_err(|e| Error::Backend(e.to_string()))?;
+        let reply: Option<String> = cmd
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
         Ok(reply.is_some())
     }
 }
@@ -59,7 +68,9 @@ impl SessionStore for RedisSessionStore {
             }
             record.id = Id::default();
         }
-        Err(Error::Backend("could not allocate a unique session id".to_owned()))
+        Err(Error::Backend(
+            "could not allocate a unique session id".to_owned(),
+        ))
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
@@ -67,14 +78,29 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let mut conn = self.redis.conn().await.map_err(|e| Error::Backend(e.to_string()))?;
-        let body: Option<String> = conn.get(self.key(id)).await.map_err(|e| Error::Backend(e.to_string()))?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Decode(e.to_string()))).transpose()
+        let mut conn = self
+            .redis
+            .conn()
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        let body: Option<String> = conn
+            .get(self.key(id))
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Decode(e.to_string())))
+            .transpose()
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        let mut conn = self.redis.conn().await.map_err(|e| Error::Backend(e.to_string()))?;
-        let _: i64 = conn.del(self.key(id)).await.map_err(|e| Error::Backend(e.to_string()))?;
+        let mut conn = self
+            .redis
+            .conn()
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
+        let _: i64 = conn
+            .del(self.key(id))
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?;
         Ok(())
     }
 }

@@ -74,13 +74,16 @@ impl Application {
     /// Connects to Postgres and Redis as configured, then binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = pg_pool(&config)?;
-        let redis = Redis::new(&config.redis_url, "bazaar:").context("REDIS_URL is not a valid Redis URL")?;
+        let redis = Redis::new(&config.redis_url, "bazaar:")
+            .context("REDIS_URL is not a valid Redis URL")?;
         Self::build_with(config, db, redis).await
     }
 
     /// Binds `config.addr` and builds the router on the given connections.
     pub async fn build_with(config: Config, db: PgPool, redis: Redis) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {}", config.addr))?;
         let port = listener.local_addr()?.port();
         let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
         let state = AppState {
@@ -91,7 +94,12 @@ impl Application {
             config: Arc::new(config),
         };
         let shutdown_grace = state.config.shutdown_grace;
-        Ok(Application { listener, router: router(state), port, shutdown_grace })
+        Ok(Application {
+            listener,
+            router: router(state),
+            port,
+            shutdown_grace,
+        })
     }
 
     /// The port actually bound.
@@ -106,7 +114,10 @@ impl Application {
 
     /// Serves until `signal` completes, then stops accepting and lets requests in flight
     /// finish, for at most the configured grace period.
-    pub async fn run_with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_with_shutdown(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
         let listener = self.listener.tap_io(|tcp| {
@@ -161,7 +172,11 @@ fn leptos_options(config: &Config) -> LeptosOptions {
     options.output_name = "bazaar".into();
     options.site_root = config.site_root.to_string_lossy().as_ref().into();
     options.site_addr = config.addr;
-    options.env = if config.is_production() { leptos::config::Env::PROD } else { leptos::config::Env::DEV };
+    options.env = if config.is_production() {
+        leptos::config::Env::PROD
+    } else {
+        leptos::config::Env::DEV
+    };
     // A release build run by hand has no LEPTOS_HASH_FILES, but cargo-leptos left hash.txt
     // beside the binary: use it, so the page names the hashed files that exist.
     if !options.hash_files {
@@ -181,11 +196,20 @@ fn cache_control(value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
 pub fn router(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
     let options = state.leptos_options.clone();
-    let pkg_dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let pkg_dir =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     // Hashed file names never change content, so browsers may keep them for a year.
-    let pkg_cache = if options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let pkg_cache = if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     let pkg = Router::new()
-        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .fallback_service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(cache_control(pkg_cache));
     let media = Router::new()
         .fallback_service(ServeDir::new(state.media.root()))

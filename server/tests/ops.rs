@@ -7,7 +7,10 @@ use common::{spawn_seeded, spawn_with, test_config};
 use server::{redis::Redis, session_store::RedisSessionStore, Application};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::time::Duration;
-use tower_sessions::{session::{Id, Record}, SessionStore};
+use tower_sessions::{
+    session::{Id, Record},
+    SessionStore,
+};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn health_is_ok(db: PgPool) {
@@ -33,8 +36,14 @@ async fn ready_is_503_when_postgres_is_unreachable() {
     let app = spawn_with(unreachable, &[]).await;
     let (status, body) = app.get_json("/ready").await;
     assert_eq!(status, 503);
-    assert_eq!((body["postgres"].as_str(), body["redis"].as_str()), (Some("error"), Some("ok")));
-    assert!(body["error"]["message"].as_str().expect("message").contains("postgres"));
+    assert_eq!(
+        (body["postgres"].as_str(), body["redis"].as_str()),
+        (Some("error"), Some("ok"))
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("postgres"));
     // Liveness does not depend on the database.
     assert_eq!(app.get("/health").await.status().as_u16(), 200);
 }
@@ -44,13 +53,20 @@ async fn ready_is_503_when_redis_is_unreachable(db: PgPool) {
     let media = std::env::temp_dir().join("bazaar-test-unused");
     let config = test_config(&[], &media);
     let redis = Redis::new("redis://127.0.0.1:1", "test:").expect("url");
-    let app = Application::build_with(config, db, redis).await.expect("builds");
+    let app = Application::build_with(config, db, redis)
+        .await
+        .expect("builds");
     let port = app.port();
     tokio::spawn(app.run_with_shutdown(std::future::pending()));
-    let res = reqwest::get(format!("http://127.0.0.1:{port}/ready")).await.expect("request");
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+        .await
+        .expect("request");
     assert_eq!(res.status().as_u16(), 503);
     let body: serde_json::Value = res.json().await.expect("json");
-    assert_eq!((body["postgres"].as_str(), body["redis"].as_str()), (Some("ok"), Some("error")));
+    assert_eq!(
+        (body["postgres"].as_str(), body["redis"].as_str()),
+        (Some("ok"), Some("error"))
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -59,12 +75,18 @@ async fn the_catalog_keeps_working_while_redis_is_down(db: PgPool) {
     common::seed(&db, &media, 1).await;
     let config = test_config(&[], &media);
     let redis = Redis::new("redis://127.0.0.1:1", "test:").expect("url");
-    let app = Application::build_with(config, db, redis).await.expect("builds");
+    let app = Application::build_with(config, db, redis)
+        .await
+        .expect("builds");
     let port = app.port();
     tokio::spawn(app.run_with_shutdown(std::future::pending()));
-    let api = reqwest::get(format!("http://127.0.0.1:{port}/api/catalog/products")).await.expect("request");
+    let api = reqwest::get(format!("http://127.0.0.1:{port}/api/catalog/products"))
+        .await
+        .expect("request");
     assert_eq!(api.status().as_u16(), 200);
-    let page = reqwest::get(format!("http://127.0.0.1:{port}/products/classic-t-shirt")).await.expect("request");
+    let page = reqwest::get(format!("http://127.0.0.1:{port}/products/classic-t-shirt"))
+        .await
+        .expect("request");
     assert_eq!(page.status().as_u16(), 200);
 }
 
@@ -72,9 +94,20 @@ async fn the_catalog_keeps_working_while_redis_is_down(db: PgPool) {
 async fn every_response_carries_a_request_id_and_keeps_a_given_one(db: PgPool) {
     let app = spawn_with(db, &[]).await;
     let res = app.get("/health").await;
-    let id = res.headers().get("x-request-id").expect("generated id").to_str().expect("ascii");
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("generated id")
+        .to_str()
+        .expect("ascii");
     assert_eq!(id.len(), 36, "a UUID");
-    let res = app.client.get(app.url("/health")).header("x-request-id", "trace-me-123").send().await.expect("request");
+    let res = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.headers()["x-request-id"], "trace-me-123");
 }
 
@@ -100,7 +133,10 @@ async fn security_headers_are_set(db: PgPool) {
     let res = app.get("/").await;
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert!(res.headers().contains_key("referrer-policy"));
-    assert!(res.headers().get("set-cookie").is_none(), "browsing does not create sessions");
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "browsing does not create sessions"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -108,7 +144,9 @@ async fn shutdown_drains_the_request_in_flight_then_stops(db: PgPool) {
     let media = std::env::temp_dir().join("bazaar-test-unused");
     let config = test_config(&[], &media);
     let redis = Redis::new(&config.redis_url, "test:").expect("url");
-    let app = Application::build_with(config, db.clone(), redis).await.expect("builds");
+    let app = Application::build_with(config, db.clone(), redis)
+        .await
+        .expect("builds");
     let port = app.port();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_with_shutdown(async move {
@@ -116,43 +154,90 @@ async fn shutdown_drains_the_request_in_flight_then_stops(db: PgPool) {
     }));
     // Hold a slow request open: /ready waits on a Postgres lock we keep for a moment.
     let mut tx = db.begin().await.expect("tx");
-    sqlx::query!("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await.expect("lock");
-    let in_flight = tokio::spawn(async move { reqwest::get(format!("http://127.0.0.1:{port}/api/catalog/categories")).await });
+    sqlx::query!("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .expect("lock");
+    let in_flight = tokio::spawn(async move {
+        reqwest::get(format!("http://127.0.0.1:{port}/api/catalog/categories")).await
+    });
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop_tx.send(()).expect("signal");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!server.is_finished(), "the server waits for the request in flight");
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
     tx.rollback().await.expect("unlock");
-    let res = in_flight.await.expect("join").expect("the in-flight request completes");
+    let res = in_flight
+        .await
+        .expect("join")
+        .expect("the in-flight request completes");
     assert_eq!(res.status().as_u16(), 200);
-    tokio::time::timeout(Duration::from_secs(5), server).await.expect("server stops").expect("join").expect("clean exit");
-    assert!(reqwest::get(format!("http://127.0.0.1:{port}/health")).await.is_err(), "no longer accepting");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops")
+        .expect("join")
+        .expect("clean exit");
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .is_err(),
+        "no longer accepting"
+    );
 }
 
 #[tokio::test]
 async fn redis_session_store_creates_loads_saves_and_deletes() {
-    let redis = Redis::new("redis://127.0.0.1:6379", format!("test:{}:", uuid::Uuid::new_v4())).expect("url");
+    let redis = Redis::new(
+        "redis://127.0.0.1:6379",
+        format!("test:{}:", uuid::Uuid::new_v4()),
+    )
+    .expect("url");
     let store = RedisSessionStore::new(redis);
     let mut record = Record {
         id: Id::default(),
         data: Default::default(),
         expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
     };
-    record.data.insert("cart".into(), serde_json::json!({"items": 2}));
+    record
+        .data
+        .insert("cart".into(), serde_json::json!({"items": 2}));
     store.create(&mut record).await.expect("create");
-    let loaded = store.load(&record.id).await.expect("load").expect("present");
+    let loaded = store
+        .load(&record.id)
+        .await
+        .expect("load")
+        .expect("present");
     assert_eq!(loaded.data["cart"]["items"], 2);
-    record.data.insert("cart".into(), serde_json::json!({"items": 3}));
+    record
+        .data
+        .insert("cart".into(), serde_json::json!({"items": 3}));
     store.save(&record).await.expect("save");
-    assert_eq!(store.load(&record.id).await.expect("load").expect("present").data["cart"]["items"], 3);
+    assert_eq!(
+        store
+            .load(&record.id)
+            .await
+            .expect("load")
+            .expect("present")
+            .data["cart"]["items"],
+        3
+    );
     store.delete(&record.id).await.expect("delete");
     assert!(store.load(&record.id).await.expect("load").is_none());
-    assert!(store.load(&Id::default()).await.expect("load").is_none(), "unknown ids load nothing");
+    assert!(
+        store.load(&Id::default()).await.expect("load").is_none(),
+        "unknown ids load nothing"
+    );
 }
 
 #[tokio::test]
 async fn redis_session_store_lets_sessions_expire() {
-    let redis = Redis::new("redis://127.0.0.1:6379", format!("test:{}:", uuid::Uuid::new_v4())).expect("url");
+    let redis = Redis::new(
+        "redis://127.0.0.1:6379",
+        format!("test:{}:", uuid::Uuid::new_v4()),
+    )
+    .expect("url");
     let store = RedisSessionStore::new(redis);
     let mut record = Record {
         id: Id::default(),
@@ -176,18 +261,26 @@ async fn seeding_twice_changes_nothing_and_keeps_live_stock(db: PgPool) {
             .expect("counts")
     };
     let first = count(db.clone()).await;
-    assert!(first.0 >= 8 && first.1 >= 200, "a real demo store: {first:?}");
-    let without_image: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM products WHERE image_url IS NULL"#)
-        .fetch_one(&db)
-        .await
-        .expect("count");
+    assert!(
+        first.0 >= 8 && first.1 >= 200,
+        "a real demo store: {first:?}"
+    );
+    let without_image: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM products WHERE image_url IS NULL"#)
+            .fetch_one(&db)
+            .await
+            .expect("count");
     assert_eq!(without_image, 0);
-    sqlx::query!("UPDATE variants SET stock = 7 WHERE sku = 'CLASSIC-MUG-STANDARD'").execute(&db).await.expect("sell");
+    sqlx::query!("UPDATE variants SET stock = 7 WHERE sku = 'CLASSIC-MUG-STANDARD'")
+        .execute(&db)
+        .await
+        .expect("sell");
     common::seed(&db, &media, 24).await;
     assert_eq!(count(db.clone()).await, first);
-    let stock: i32 = sqlx::query_scalar!("SELECT stock FROM variants WHERE sku = 'CLASSIC-MUG-STANDARD'")
-        .fetch_one(&db)
-        .await
-        .expect("stock");
+    let stock: i32 =
+        sqlx::query_scalar!("SELECT stock FROM variants WHERE sku = 'CLASSIC-MUG-STANDARD'")
+            .fetch_one(&db)
+            .await
+            .expect("stock");
     assert_eq!(stock, 7, "re-seeding never resets live stock");
 }

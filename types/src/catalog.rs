@@ -76,7 +76,13 @@ pub enum Sort {
 
 impl Sort {
     /// Every sort, in the order a sort menu shows them.
-    pub const ALL: [Sort; 5] = [Sort::Relevance, Sort::Newest, Sort::PriceAsc, Sort::PriceDesc, Sort::Name];
+    pub const ALL: [Sort; 5] = [
+        Sort::Relevance,
+        Sort::Newest,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Name,
+    ];
 
     /// The query-string value, e.g. `price_asc`.
     pub fn as_str(self) -> &'static str {
@@ -140,18 +146,32 @@ impl ProductQuery {
     /// Checks every parameter and reports all the bad ones at once as a 400 `validation` error.
     pub fn parse(raw: &RawProductQuery) -> Result<Self, AppError> {
         let mut fields = FieldErrors::new();
-        let mut bad = |field: &str, msg: String| fields.entry(field.to_owned()).or_default().push(msg);
+        let mut bad =
+            |field: &str, msg: String| fields.entry(field.to_owned()).or_default().push(msg);
 
-        let q = raw.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let q = raw
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
         if let Some(q) = &q {
             if q.chars().count() > Self::MAX_Q_CHARS {
-                bad("q", format!("must be at most {} characters", Self::MAX_Q_CHARS));
+                bad(
+                    "q",
+                    format!("must be at most {} characters", Self::MAX_Q_CHARS),
+                );
             }
             if q.chars().any(char::is_control) {
                 bad("q", "must not contain control characters".to_owned());
             }
         }
-        let category = match raw.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let category = match raw
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(s) => match Slug::parse(s) {
                 Ok(slug) => Some(slug),
@@ -170,22 +190,35 @@ impl ProductQuery {
                 Sort::Newest
             }),
         };
-        let page = parse_bounded(raw.page.as_deref(), 1, 1, Self::MAX_PAGE)
-            .unwrap_or_else(|msg| {
-                bad("page", msg);
-                1
-            });
-        let per_page = parse_bounded(raw.per_page.as_deref(), Self::DEFAULT_PER_PAGE, 1, Self::MAX_PER_PAGE)
-            .unwrap_or_else(|msg| {
-                bad("per_page", msg);
-                Self::DEFAULT_PER_PAGE
-            });
+        let page = parse_bounded(raw.page.as_deref(), 1, 1, Self::MAX_PAGE).unwrap_or_else(|msg| {
+            bad("page", msg);
+            1
+        });
+        let per_page = parse_bounded(
+            raw.per_page.as_deref(),
+            Self::DEFAULT_PER_PAGE,
+            1,
+            Self::MAX_PER_PAGE,
+        )
+        .unwrap_or_else(|msg| {
+            bad("per_page", msg);
+            Self::DEFAULT_PER_PAGE
+        });
 
         if fields.is_empty() {
-            Ok(ProductQuery { q, category, sort, page, per_page })
+            Ok(ProductQuery {
+                q,
+                category,
+                sort,
+                page,
+                per_page,
+            })
         } else {
             let names: Vec<_> = fields.keys().cloned().collect();
-            Err(AppError::InvalidQuery { message: format!("invalid query parameters: {}", names.join(", ")), fields })
+            Err(AppError::InvalidQuery {
+                message: format!("invalid query parameters: {}", names.join(", ")),
+                fields,
+            })
         }
     }
 
@@ -196,7 +229,11 @@ impl ProductQuery {
             Ok(q) => (q, None),
             Err(err) => {
                 let mut clean = raw.clone();
-                for field in err.fields().map(|f| f.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                for field in err
+                    .fields()
+                    .map(|f| f.keys().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
                     match field.as_str() {
                         "q" => clean.q = None,
                         "category" => clean.category = None,
@@ -224,7 +261,11 @@ impl ProductQuery {
         if let Some(q) = &self.q {
             parts.push(format!("q={}", url_encode(q)));
         }
-        let default_sort = if self.q.is_some() { Sort::Relevance } else { Sort::Newest };
+        let default_sort = if self.q.is_some() {
+            Sort::Relevance
+        } else {
+            Sort::Newest
+        };
         if sort != default_sort {
             parts.push(format!("sort={}", sort.as_str()));
         }
@@ -263,7 +304,9 @@ pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -304,7 +347,10 @@ mod tests {
     #[test]
     fn defaults_to_newest_first_page_of_24() {
         let q = ProductQuery::parse(&RawProductQuery::default()).expect("valid");
-        assert_eq!((q.sort, q.page, q.per_page, q.q), (Sort::Newest, 1, 24, None));
+        assert_eq!(
+            (q.sort, q.page, q.per_page, q.q),
+            (Sort::Newest, 1, 24, None)
+        );
     }
 
     #[test]
@@ -331,7 +377,10 @@ mod tests {
         for (field, value) in cases {
             let err = ProductQuery::parse(&raw(&[(field, value)])).expect_err(field);
             assert_eq!(err.status(), 400);
-            assert!(err.fields().expect("fields").contains_key(field), "{field}={value}");
+            assert!(
+                err.fields().expect("fields").contains_key(field),
+                "{field}={value}"
+            );
         }
     }
 
@@ -344,8 +393,12 @@ mod tests {
 
     #[test]
     fn accepts_the_limits() {
-        let q = ProductQuery::parse(&raw(&[("page", "10000"), ("per_page", "100"), ("q", &"é".repeat(200))]))
-            .expect("valid");
+        let q = ProductQuery::parse(&raw(&[
+            ("page", "10000"),
+            ("per_page", "100"),
+            ("q", &"é".repeat(200)),
+        ]))
+        .expect("valid");
         assert_eq!(q.offset(), 9_999 * 100);
     }
 
@@ -353,7 +406,11 @@ mod tests {
     fn lenient_parse_keeps_good_values_and_drops_bad_ones() {
         let (q, err) = ProductQuery::parse_lenient(&raw(&[("page", "0"), ("sort", "name")]));
         assert_eq!((q.page, q.sort), (1, Sort::Name));
-        assert!(err.expect("reported").fields().expect("fields").contains_key("page"));
+        assert!(err
+            .expect("reported")
+            .fields()
+            .expect("fields")
+            .contains_key("page"));
         let (_, err) = ProductQuery::parse_lenient(&raw(&[("page", "2")]));
         assert!(err.is_none());
     }
@@ -362,14 +419,22 @@ mod tests {
     fn href_query_encodes_text_and_omits_defaults() {
         let q = ProductQuery::parse(&raw(&[("q", "red & blue")])).expect("valid");
         assert_eq!(q.href_query(1, Sort::Relevance), "?q=red+%26+blue");
-        assert_eq!(q.href_query(3, Sort::Name), "?q=red+%26+blue&sort=name&page=3");
+        assert_eq!(
+            q.href_query(3, Sort::Name),
+            "?q=red+%26+blue&sort=name&page=3"
+        );
         let plain = ProductQuery::parse(&RawProductQuery::default()).expect("valid");
         assert_eq!(plain.href_query(1, Sort::Newest), "");
     }
 
     #[test]
     fn total_pages_rounds_up() {
-        let page = |total| ProductPage { items: vec![], page: 1, per_page: 24, total };
+        let page = |total| ProductPage {
+            items: vec![],
+            page: 1,
+            per_page: 24,
+            total,
+        };
         assert_eq!(page(0).total_pages(), 1);
         assert_eq!(page(24).total_pages(), 1);
         assert_eq!(page(25).total_pages(), 2);

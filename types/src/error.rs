@@ -24,10 +24,16 @@ pub enum AppError {
     Forbidden(String),
     /// A submitted body or form has invalid fields (422).
     #[error("{message}")]
-    Validation { message: String, fields: FieldErrors },
+    Validation {
+        message: String,
+        fields: FieldErrors,
+    },
     /// Query parameters are invalid (400 with code `validation`).
     #[error("{message}")]
-    InvalidQuery { message: String, fields: FieldErrors },
+    InvalidQuery {
+        message: String,
+        fields: FieldErrors,
+    },
     /// The request is malformed in a way no single field explains (400).
     #[error("{0}")]
     BadRequest(String),
@@ -36,7 +42,10 @@ pub enum AppError {
     Conflict(String),
     /// Too many attempts; try again after the given number of seconds (429).
     #[error("{message}")]
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A dependency such as Redis or Postgres is down; try again shortly (503).
     #[error("{0}")]
     Unavailable(String),
@@ -58,12 +67,18 @@ impl AppError {
     pub fn invalid_param(field: &str, message: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(field.to_owned(), vec![message.into()]);
-        AppError::InvalidQuery { message: format!("invalid query parameter `{field}`"), fields }
+        AppError::InvalidQuery {
+            message: format!("invalid query parameter `{field}`"),
+            fields,
+        }
     }
 
     /// A 422 error for invalid body or form fields.
     pub fn validation(fields: FieldErrors) -> Self {
-        AppError::Validation { message: "some fields are invalid".to_owned(), fields }
+        AppError::Validation {
+            message: "some fields are invalid".to_owned(),
+            fields,
+        }
     }
 
     /// An internal error: logs `context` and the cause on the server, shows a generic message.
@@ -108,7 +123,9 @@ impl AppError {
     /// Per-field messages, when there are any.
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {
-            AppError::Validation { fields, .. } | AppError::InvalidQuery { fields, .. } => Some(fields),
+            AppError::Validation { fields, .. } | AppError::InvalidQuery { fields, .. } => {
+                Some(fields)
+            }
             _ => None,
         }
     }
@@ -131,9 +148,9 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
                 AppError::BadRequest(format!("invalid arguments: {msg}"))
             }
-            ServerFnErrorErr::Request(_) => {
-                AppError::Unavailable("Could not reach the store. Check your connection and try again.".to_owned())
-            }
+            ServerFnErrorErr::Request(_) => AppError::Unavailable(
+                "Could not reach the store. Check your connection and try again.".to_owned(),
+            ),
             other => AppError::internal("server function transport", other),
         }
     }
@@ -155,21 +172,31 @@ mod ssr {
                         "already exists ({})",
                         db.constraint().unwrap_or("unique constraint")
                     )),
-                    Some("23503") => AppError::Conflict("a referenced record is missing or still in use".to_owned()),
+                    Some("23503") => AppError::Conflict(
+                        "a referenced record is missing or still in use".to_owned(),
+                    ),
                     // check_violation, not_null_violation, string_data_right_truncation
                     Some("23514") | Some("23502") | Some("22001") => AppError::Validation {
-                        message: format!("invalid value ({})", db.constraint().unwrap_or(db.message())),
+                        message: format!(
+                            "invalid value ({})",
+                            db.constraint().unwrap_or(db.message())
+                        ),
                         fields: Default::default(),
                     },
                     // serialization_failure, deadlock_detected: safe for the client to retry
-                    Some("40001") | Some("40P01") => {
-                        AppError::Conflict("the request clashed with another one; please retry".to_owned())
-                    }
+                    Some("40001") | Some("40P01") => AppError::Conflict(
+                        "the request clashed with another one; please retry".to_owned(),
+                    ),
                     _ => AppError::internal("database", &err),
                 },
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_) => {
                     tracing::warn!(error = %err, "database unavailable");
-                    AppError::Unavailable("The store is busy. Please try again in a moment.".to_owned())
+                    AppError::Unavailable(
+                        "The store is busy. Please try again in a moment.".to_owned(),
+                    )
                 }
                 _ => AppError::internal("database", &err),
             }
@@ -178,9 +205,13 @@ mod ssr {
 
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut res = (status, axum::Json(self.to_body())).into_response();
-            if let AppError::RateLimited { retry_after_secs, .. } = &self {
+            if let AppError::RateLimited {
+                retry_after_secs, ..
+            } = &self
+            {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }
@@ -204,7 +235,14 @@ mod tests {
             (AppError::invalid_param("page", "bad"), 400, "validation"),
             (AppError::BadRequest("x".into()), 400, "bad_request"),
             (AppError::Conflict("x".into()), 409, "conflict"),
-            (AppError::RateLimited { message: "x".into(), retry_after_secs: 3 }, 429, "rate_limited"),
+            (
+                AppError::RateLimited {
+                    message: "x".into(),
+                    retry_after_secs: 3,
+                },
+                429,
+                "rate_limited",
+            ),
             (AppError::Internal("x".into()), 500, "internal"),
         ];
         for (err, status, code) in cases {
@@ -216,8 +254,13 @@ mod tests {
     fn body_has_the_contract_shape_with_fields() {
         let body = AppError::invalid_param("per_page", "must be between 1 and 100").to_body();
         assert_eq!(body["error"]["code"], "validation");
-        assert_eq!(body["error"]["fields"]["per_page"][0], "must be between 1 and 100");
-        assert!(AppError::not_found("product").to_body()["error"].get("fields").is_none());
+        assert_eq!(
+            body["error"]["fields"]["per_page"][0],
+            "must be between 1 and 100"
+        );
+        assert!(AppError::not_found("product").to_body()["error"]
+            .get("fields")
+            .is_none());
     }
 
     #[test]

@@ -10,9 +10,8 @@ pub mod money;
 pub mod newtypes;
 
 pub use catalog::{
-    CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary, RawProductQuery,
-    Sort, Variant,
-    url_encode,
+    url_encode, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary,
+    RawProductQuery, Sort, Variant,
 };
 pub use error::{AppError, FieldErrors};
 pub use money::{Currency, Money};

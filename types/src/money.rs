@@ -15,7 +15,9 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Self, crate::ParseError> {
         let bytes = code.trim().as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
-            return Err(crate::ParseError::new("currency must be a three-letter ISO 4217 code"));
+            return Err(crate::ParseError::new(
+                "currency must be a three-letter ISO 4217 code",
+            ));
         }
         let mut out = [0u8; 3];
         for (o, b) in out.iter_mut().zip(bytes) {
@@ -94,7 +96,9 @@ impl Money {
 
     /// Multiplies by a quantity; `None` on overflow.
     pub fn checked_mul(self, factor: i64) -> Option<Money> {
-        self.amount.checked_mul(factor).map(|amount| Money::new(amount, self.currency))
+        self.amount
+            .checked_mul(factor)
+            .map(|amount| Money::new(amount, self.currency))
     }
 }
 
@@ -135,7 +139,10 @@ mod tests {
         assert_eq!(Money::new(123_450, Currency::USD).to_string(), "$1,234.50");
         assert_eq!(Money::new(5, Currency::USD).to_string(), "$0.05");
         assert_eq!(Money::new(-300, Currency::USD).to_string(), "-$3.00");
-        assert_eq!(Money::new(100_000_000, Currency::USD).to_string(), "$1,000,000.00");
+        assert_eq!(
+            Money::new(100_000_000, Currency::USD).to_string(),
+            "$1,000,000.00"
+        );
     }
 
     #[test]
@@ -164,7 +171,10 @@ mod tests {
     #[test]
     fn refuses_to_add_different_currencies() {
         let eur = Currency::parse("EUR").expect("valid");
-        assert_eq!(Money::new(1, Currency::USD).checked_add(Money::new(1, eur)), None);
+        assert_eq!(
+            Money::new(1, Currency::USD).checked_add(Money::new(1, eur)),
+            None
+        );
         assert_eq!(
             Money::new(1, Currency::USD).checked_add(Money::new(2, Currency::USD)),
             Some(Money::new(3, Currency::USD))

@@ -71,10 +71,14 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
         if !local_ok || !domain_ok {
             return Err(ParseError::new("email address is not valid"));
         }
@@ -94,8 +98,13 @@ impl Sku {
         if s.is_empty() || s.len() > 64 {
             return Err(ParseError::new("SKU must be 1 to 64 characters"));
         }
-        if !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_') {
-            return Err(ParseError::new("SKU may only contain letters, digits, - and _"));
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(ParseError::new(
+                "SKU may only contain letters, digits, - and _",
+            ));
         }
         Ok(Sku(s))
     }
@@ -111,14 +120,18 @@ impl Slug {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let ok = !raw.is_empty()
             && raw.len() <= 120
-            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !raw.starts_with('-')
             && !raw.ends_with('-')
             && !raw.contains("--");
         if ok {
             Ok(Slug(raw.to_owned()))
         } else {
-            Err(ParseError::new("slug may only contain a-z, 0-9 and single hyphens"))
+            Err(ParseError::new(
+                "slug may only contain a-z, 0-9 and single hyphens",
+            ))
         }
     }
 
@@ -133,7 +146,11 @@ impl Slug {
             }
         }
         let trimmed = out.trim_end_matches('-');
-        let cut = if trimmed.len() > 120 { trimmed[..120].trim_end_matches('-') } else { trimmed };
+        let cut = if trimmed.len() > 120 {
+            trimmed[..120].trim_end_matches('-')
+        } else {
+            trimmed
+        };
         Slug::parse(cut)
     }
 }
@@ -195,12 +212,24 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lowercased() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").expect("valid").as_str(), "ann@example.com");
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").expect("valid").as_str(),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn email_rejects_malformed_addresses() {
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@@x.com", "ann@x..com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@@x.com",
+            "ann@x..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(300))).is_err());
@@ -208,7 +237,10 @@ mod tests {
 
     #[test]
     fn sku_is_uppercased_and_restricted() {
-        assert_eq!(Sku::parse("tee-blk_m").expect("valid").as_str(), "TEE-BLK_M");
+        assert_eq!(
+            Sku::parse("tee-blk_m").expect("valid").as_str(),
+            "TEE-BLK_M"
+        );
         assert!(Sku::parse("").is_err());
         assert!(Sku::parse("A B").is_err());
         assert!(Sku::parse("x'; drop table").is_err());
@@ -225,8 +257,16 @@ mod tests {
 
     #[test]
     fn slug_derives_from_names() {
-        assert_eq!(Slug::from_name("Café Crème 2").expect("valid").as_str(), "cafe-creme-2");
-        assert_eq!(Slug::from_name("  Hello,   World!  ").expect("valid").as_str(), "hello-world");
+        assert_eq!(
+            Slug::from_name("Café Crème 2").expect("valid").as_str(),
+            "cafe-creme-2"
+        );
+        assert_eq!(
+            Slug::from_name("  Hello,   World!  ")
+                .expect("valid")
+                .as_str(),
+            "hello-world"
+        );
         assert!(Slug::from_name("!!!").is_err());
     }
 

@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use types::{AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary, RawProductQuery};
+use types::{
+    AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary,
+    RawProductQuery,
+};
 
 /// What the home page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +32,10 @@ pub struct Listing {
 pub async fn get_home() -> Result<Home, AppError> {
     let services = crate::ssr::services()?;
     let catalog = &services.catalog;
-    let newest = ProductQuery::parse(&RawProductQuery { per_page: Some("8".into()), ..Default::default() })?;
+    let newest = ProductQuery::parse(&RawProductQuery {
+        per_page: Some("8".into()),
+        ..Default::default()
+    })?;
     let result = async {
         Ok(Home {
             categories: catalog.categories().await?.as_ref().clone(),
@@ -58,11 +64,22 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
         };
         let (query, err) = ProductQuery::parse_lenient(&raw);
         let notice = err.map(|e| {
-            let fields: Vec<_> = e.fields().map(|f| f.keys().cloned().collect()).unwrap_or_default();
-            format!("Some options were not valid and were reset: {}.", fields.join(", "))
+            let fields: Vec<_> = e
+                .fields()
+                .map(|f| f.keys().cloned().collect())
+                .unwrap_or_default();
+            format!(
+                "Some options were not valid and were reset: {}.",
+                fields.join(", ")
+            )
         });
         let results = catalog.products(&query).await?.as_ref().clone();
-        Ok(Listing { category_name, query, results, notice })
+        Ok(Listing {
+            category_name,
+            query,
+            results,
+            notice,
+        })
     }
     .await;
     crate::ssr::respond(result)

@@ -20,6 +20,7 @@ pub fn HomePage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_home());
     view! {
         <Title text=""/>
+        <Meta name="description" content="Bazaar: everyday goods, fairly priced and shipped fast. Shop apparel, home, outdoor and more."/>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -71,8 +72,17 @@ fn raw_query(category: Option<String>) -> RawProductQuery {
 
 /// A listing with its heading, sort menu, grid and pagination.
 #[component]
-fn ListingView(listing: Listing, #[prop(into)] base: String, #[prop(into)] heading: String) -> impl IntoView {
-    let Listing { query, results, notice, .. } = listing;
+fn ListingView(
+    listing: Listing,
+    #[prop(into)] base: String,
+    #[prop(into)] heading: String,
+) -> impl IntoView {
+    let Listing {
+        query,
+        results,
+        notice,
+        ..
+    } = listing;
     let count = showing(&results);
     let empty = if query.q.is_some() {
         "No products match your search. Check the spelling or try fewer words."
@@ -152,7 +162,10 @@ pub fn SearchPage() -> impl IntoView {
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let product = Resource::new(move || params.read().get("slug").unwrap_or_default(), get_product);
+    let product = Resource::new(
+        move || params.read().get("slug").unwrap_or_default(),
+        get_product,
+    );
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -187,10 +200,16 @@ fn initial_variant(variants: &[Variant], wanted: Option<String>) -> String {
 
 #[component]
 fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView {
-    let ProductDetail { summary, description, category_name, variants } = product;
+    let ProductDetail {
+        summary,
+        description,
+        category_name,
+        variants,
+    } = product;
     let selected = RwSignal::new(initial_variant(&variants, wanted));
     let variants = StoredValue::new(variants);
-    let current = move || variants.with_value(|vs| vs.iter().find(|v| v.sku == selected.get()).cloned());
+    let current =
+        move || variants.with_value(|vs| vs.iter().find(|v| v.sku == selected.get()).cloned());
     let hydrated = use_hydrated();
     let meta: String = description.chars().take(155).collect();
     let alt = format!("Photo of {}", summary.name);
@@ -224,7 +243,7 @@ fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView 
                                         on:change=move |_| selected.set(sku.clone())/>
                                     <label for=id>
                                         {v.name.clone()}" · "{v.price.to_string()}
-                                        {(v.available == 0).then(|| " (sold out)")}
+                                        {(v.available == 0).then_some(" (sold out)")}
                                     </label>
                                 </div>
                             }

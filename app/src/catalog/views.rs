@@ -59,7 +59,11 @@ pub fn SortForm(query: ProductQuery, #[prop(into)] action: String) -> impl IntoV
 
 /// Previous and next links plus the page position.
 #[component]
-pub fn Pagination(results: ProductPage, query: ProductQuery, #[prop(into)] base: String) -> impl IntoView {
+pub fn Pagination(
+    results: ProductPage,
+    query: ProductQuery,
+    #[prop(into)] base: String,
+) -> impl IntoView {
     let pages = results.total_pages();
     let page = results.page;
     if pages <= 1 && page <= 1 {

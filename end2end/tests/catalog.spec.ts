@@ -1,0 +1,93 @@
+import { expect, test } from '@playwright/test';
+import { cents, jsOn, waitForHydration } from './helpers';
+
+// Runs in both projects: with JavaScript on (hydrated, client-side navigation)
+// and off (plain server-rendered HTML and GET forms).
+test('a shopper browses home → category → product → search', async ({ page }, info) => {
+  await page.goto('/');
+  await expect(page).toHaveTitle('Bazaar');
+  if (jsOn(info)) await waitForHydration(page);
+  await expect(page.getByRole('heading', { name: 'Shop by category' })).toBeVisible();
+
+  await page.getByRole('link', { name: /^Apparel/ }).click();
+  await expect(page).toHaveURL(/\/categories\/apparel$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Apparel' })).toBeVisible();
+  await expect(page).toHaveTitle('Apparel · Bazaar');
+  await expect(page.locator('.listing-count')).toContainText('of 24');
+
+  // Sort by price, low to high, with the GET form.
+  await page.getByLabel('Sort by').selectOption('price_asc');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/sort=price_asc/);
+  const prices = await page.locator('.product-card .price').allTextContents();
+  expect(prices.length).toBe(24);
+  const values = prices.map(cents);
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+
+  // Open the cheapest product.
+  const first = page.locator('.product-card-link').first();
+  const name = (await first.locator('.product-name').textContent())!.trim();
+  await first.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
+  await expect(page).toHaveTitle(`${name} · Bazaar`);
+  await expect(page.getByTestId('price')).toHaveText(/\$\d/);
+  await expect(page.getByRole('navigation', { name: 'Breadcrumb' })).toContainText('Apparel');
+
+  // Search from the header.
+  await page.getByRole('searchbox', { name: 'Search products' }).fill('headphones');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await expect(page).toHaveURL(/\/search\?q=headphones/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Results for “headphones”');
+  const names = await page.locator('.product-card .product-name').allTextContents();
+  expect(names.length).toBeGreaterThan(0);
+  for (const n of names) expect(n).toContain('Headphones');
+});
+
+test('pagination walks a category without repeating products', async ({ page }) => {
+  await page.goto('/categories/electronics?per_page=10&sort=name');
+  const seen = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    // With JavaScript the next page arrives by client-side navigation: wait for it.
+    await expect(page.locator('.pagination [aria-current="page"]')).toHaveText(`Page ${i + 1} of 3`);
+    for (const n of await page.locator('.product-card .product-name').allTextContents()) {
+      expect(seen.has(n)).toBe(false);
+      seen.add(n);
+    }
+    const next = page.getByRole('link', { name: 'Next →' });
+    if (i < 2) await next.click();
+    else await expect(next).toHaveCount(0);
+  }
+  expect(seen.size).toBe(24);
+});
+
+test('typos still find products', async ({ page }) => {
+  await page.goto('/search?q=headphnes');
+  await expect(page.locator('.product-card').first()).toContainText('Headphones');
+});
+
+test('unknown pages answer 404 with a way back', async ({ page }) => {
+  const res = await page.goto('/products/definitely-not-a-product');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText("couldn't find");
+  await page.getByRole('link', { name: 'Back to the shop' }).click();
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test('choosing a variant shows its price and SKU', async ({ page }, info) => {
+  await page.goto('/products/classic-t-shirt');
+  const xl = page.getByLabel(/^XL/);
+  const xlPrice = cents((await page.locator('label[for="variant-classic-t-shirt-xl"]').textContent())!);
+  if (jsOn(info)) {
+    await waitForHydration(page);
+    // After hydration the no-JS button is gone and the choice applies instantly, in place.
+    await expect(page.getByRole('button', { name: 'Show this option' })).toBeHidden();
+    await xl.check();
+    await expect(page).toHaveURL(/\/products\/classic-t-shirt$/);
+  } else {
+    await xl.check();
+    await page.getByRole('button', { name: 'Show this option' }).click();
+    await expect(page).toHaveURL(/variant=CLASSIC-T-SHIRT-XL/);
+  }
+  await expect(page.getByTestId('sku')).toHaveText('CLASSIC-T-SHIRT-XL');
+  expect(cents((await page.getByTestId('price').textContent())!)).toBe(xlPrice);
+});

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Shared settings for Bazaar's scripts. Sourced, never run.
+
+# Builds go to a persistent directory outside the clone, like a CI cache would.
+export BAZAAR_CACHE="${BAZAAR_CACHE:-$HOME/.cache/bazaar}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$BAZAAR_CACHE/target}"
+export PATH="$HOME/.cargo/bin:$BAZAAR_ROOT/end2end/node_modules/.bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# The same compile-time environment cargo-leptos uses for debug builds, so plain cargo
+# (tests, clippy, sqlx) reuses its artifacts instead of rebuilding the world.
+export LEPTOS_OUTPUT_NAME=bazaar
+export DEV_RUSTFLAGS="--cfg erase_components"
+
+# Postgres and Redis: local instances unless the caller points elsewhere. Under trust
+# auth the password is ignored; a Postgres this script installs gets that password.
+export PGHOST_DEFAULT=127.0.0.1
+export BAZAAR_DB_BASE="${BAZAAR_DB_BASE:-postgres://postgres:postgres@127.0.0.1:5432}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+CARGO_LEPTOS_VERSION=0.3.8
+SQLX_CLI_VERSION=0.8.6
+BINARYEN_VERSION=132
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root (or sudo) to run: $*"
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "please install: $* (no apt-get on this machine)"
+  if [ -z "${BAZAAR_APT_UPDATED:-}" ]; then
+    as_root apt-get update -qq
+    export BAZAAR_APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$BAZAAR_ROOT/Cargo.lock"
+}
+
+# Rust toolchain pieces: the wasm target, cargo-leptos, wasm-bindgen, sqlx-cli.
+ensure_rust_tools() {
+  command -v cargo >/dev/null 2>&1 || die "Rust is required: install it with rustup (https://rustup.rs)"
+  if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, ~20 min)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  local wbg; wbg="$(wasm_bindgen_version)"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg"; then
+    say "installing wasm-bindgen-cli $wbg (once per machine, ~9 min)"
+    # No --locked: its lockfile pins a webpki-roots release the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$wbg"
+  fi
+}
+
+ensure_sqlx_cli() {
+  if ! sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION"; then
+    say "installing sqlx-cli $SQLX_CLI_VERSION"
+    cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --locked --no-default-features --features postgres,rustls
+  fi
+}
+
+# npm packages: wasm-opt (binaryen) and Playwright, never a downloaded browser.
+ensure_node_tools() {
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  if [ ! -x "$BAZAAR_ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$BAZAAR_ROOT/end2end/node_modules/@playwright/test" ] \
+     || [ "$BAZAAR_ROOT/end2end/package-lock.json" -nt "$BAZAAR_ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "installing npm packages (wasm-opt, Playwright)"
+    (cd "$BAZAAR_ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  wasm-opt --version | grep -q "version $BINARYEN_VERSION" || die "wasm-opt $BINARYEN_VERSION expected on PATH"
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || { say "installing Debian's Chromium"; apt_install chromium; }
+}
+
+# Postgres: reachable as configured, else start or install a local one.
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ] && [ -z "${BAZAAR_LOCAL_DB:-}" ]; then return; fi
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    say "installing PostgreSQL"
+    apt_install postgresql postgresql-contrib
+  fi
+  say "starting PostgreSQL"
+  local v; v="$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1)"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$v" main start 2>/dev/null || as_root pg_ctlcluster "$v" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not start"
+  # A fresh Debian cluster uses password auth over TCP: give postgres the documented one.
+  as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null 2>&1 || true
+}
+
+ensure_redis() {
+  local host port
+  host="$(echo "$REDIS_URL" | sed -E 's#^rediss?://([^@/]*@)?([^:/]+).*#\2#')"
+  port="$(echo "$REDIS_URL" | sed -nE 's#^rediss?://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p')"
+  port="${port:-6379}"
+  if redis_ping "$host" "$port"; then return; fi
+  [ "$host" = 127.0.0.1 ] || [ "$host" = localhost ] || die "Redis at $REDIS_URL is not reachable"
+  command -v redis-server >/dev/null 2>&1 || { say "installing Redis"; apt_install redis-server; }
+  say "starting Redis"
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/bazaar.log
+  for _ in $(seq 1 20); do redis_ping "$host" "$port" && return; sleep 0.5; done
+  die "Redis did not start"
+}
+
+redis_ping() {
+  if command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -h "$1" -p "$2" ping 2>/dev/null | grep -q PONG
+  else
+    # No client installed: speak the protocol with bash's /dev/tcp.
+    exec 3<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
+    printf 'PING\r\n' >&3
+    local reply; read -r -t 2 reply <&3 || true
+    exec 3>&-
+    [[ "$reply" == +PONG* ]]
+  fi
+}
+
+# Creates database $1 on the local server when it does not exist yet.
+ensure_database() {
+  local name="$1"
+  local url="$BAZAAR_DB_BASE/postgres"
+  if ! psql "$url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" 2>/dev/null | grep -q 1; then
+    say "creating database $name"
+    psql "$url" -qc "CREATE DATABASE \"$name\"" || die "could not create database $name (set DATABASE_URL?)"
+  fi
+}
