@@ -16,7 +16,7 @@ pub struct Catalog {
     lists: Arc<TtlCache<ProductQuery, ProductPage>>,
     details: Arc<TtlCache<Slug, Option<ProductDetail>>>,
     categories: Arc<TtlCache<(), Vec<CategorySummary>>>,
-    featured: Arc<TtlCache<i64, Vec<ProductSummary>>>,
+    featured: Arc<TtlCache<u32, Vec<ProductSummary>>>,
 }
 
 fn money(amount: i64, currency: &str) -> Result<Money, AppError> {
@@ -84,6 +84,15 @@ impl Catalog {
         if let Some(hit) = self.lists.get(query) {
             return Ok(hit);
         }
+        let page = self.list(query, false).await?;
+        Ok(self.lists.insert(query.clone(), page))
+    }
+
+    async fn list(
+        &self,
+        query: &ProductQuery,
+        featured_only: bool,
+    ) -> Result<ProductPage, AppError> {
         let category = query.category.as_ref().map(Slug::as_str);
         let sort = query.sort.as_str();
         // One statement serves every sort: the CASE keys that do not apply are all NULL.
@@ -104,6 +113,7 @@ impl Catalog {
                WHERE p.active
                  AND ($1::text IS NULL OR c.slug = $1)
                  AND ($2::text IS NULL OR p.search @@ q.ts OR p.name % $2 OR $2 <% p.name)
+                 AND (NOT $6 OR p.featured)
                ORDER BY
                  CASE WHEN $3 = 'relevance' AND $2::text IS NOT NULL
                       THEN ts_rank(p.search, q.ts) + similarity(p.name, $2) END DESC NULLS LAST,
@@ -117,6 +127,7 @@ impl Catalog {
             sort,
             i64::from(query.per_page),
             query.offset(),
+            featured_only,
         )
         .fetch_all(&self.db)
         .await?;
@@ -126,12 +137,13 @@ impl Catalog {
             // Past the last page the window count is unavailable; count separately.
             total = sqlx::query_scalar!(
                 r#"SELECT count(*) AS "n!" FROM products p JOIN categories c ON c.id = p.category_id
-                   WHERE p.active AND ($1::text IS NULL OR c.slug = $1)
+                   WHERE p.active AND ($1::text IS NULL OR c.slug = $1) AND (NOT $3 OR p.featured)
                      AND ($2::text IS NULL OR p.search @@ websearch_to_tsquery('english', $2)
                           OR p.name % $2 OR $2 <% p.name)
                      AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id)"#,
                 category,
                 query.q.as_deref(),
+                featured_only,
             )
             .fetch_one(&self.db)
             .await?;
@@ -149,51 +161,28 @@ impl Catalog {
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        let page = ProductPage {
+        Ok(ProductPage {
             items,
             page: query.page,
             per_page: query.per_page,
             total,
-        };
-        Ok(self.lists.insert(query.clone(), page))
+        })
     }
 
     /// Featured active products for the home page, newest first.
-    pub async fn featured(&self, limit: i64) -> Result<Arc<Vec<ProductSummary>>, AppError> {
+    pub async fn featured(&self, limit: u32) -> Result<Arc<Vec<ProductSummary>>, AppError> {
         if let Some(hit) = self.featured.get(&limit) {
             return Ok(hit);
         }
-        let rows = sqlx::query!(
-            r#"SELECT p.slug, p.name, p.image_url, c.slug AS category,
-                      v.min_price AS "price!", v.currency AS "currency!", v.in_stock AS "in_stock!"
-               FROM products p
-               JOIN categories c ON c.id = p.category_id
-               JOIN LATERAL (
-                   SELECT min(price_amount) AS min_price, min(currency) AS currency,
-                          bool_or(stock > 0) AS in_stock
-                   FROM variants WHERE product_id = p.id
-               ) v ON v.min_price IS NOT NULL
-               WHERE p.active AND p.featured
-               ORDER BY p.created_at DESC, p.id DESC
-               LIMIT $1"#,
-            limit
-        )
-        .fetch_all(&self.db)
-        .await?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(ProductSummary {
-                    slug: r.slug,
-                    name: r.name,
-                    price: money(r.price, &r.currency)?,
-                    image_url: r.image_url,
-                    in_stock: r.in_stock,
-                    category: r.category,
-                })
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        Ok(self.featured.insert(limit, items))
+        let query = ProductQuery {
+            q: None,
+            category: None,
+            sort: types::Sort::Newest,
+            page: 1,
+            per_page: limit,
+        };
+        let page = self.list(&query, true).await?;
+        Ok(self.featured.insert(limit, page.items))
     }
 
     /// The product page for `slug`, or 404 when it is unknown, archived or has no variants.
