@@ -3,7 +3,7 @@ import re
 import statistics
 import sys
 
-raw, sizes, rss_kib, duration, conns, rounds = sys.argv[1:7]
+raw, sizes, rss_kib, duration, conns, rounds, ttl = sys.argv[1:8]
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -28,7 +28,8 @@ for block in open(raw).read().split("### ")[1:]:
     r["errors"] += int(m.group(1)) if m else 0
 
 base = statistics.median(runs[order[0]]["rps"])
-print(f"Load: wrk, {conns} connections, 2 threads, {duration} x {rounds} rounds per scenario, medians shown.\n")
+print(f"Load: wrk, {conns} connections, 2 threads, {duration} x {rounds} rounds per scenario, medians shown. "
+      f"Catalog cache TTL: {ttl} s.\n")
 print("| scenario | path | req/s | vs baseline | p50 ms | p99 ms | non-2xx |")
 print("|---|---|---:|---:|---:|---:|---:|")
 for name in order:
