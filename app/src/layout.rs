@@ -1,12 +1,17 @@
 //! The page frame (header, footer) and the shared error views.
 
+use crate::accounts::current_user;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_location;
 use types::AppError;
 
 /// The site header: brand, search and the cart badge.
 #[component]
 pub fn Header() -> impl IntoView {
+    // Re-read on every navigation, so signing in or out shows at once.
+    let location = use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| current_user());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -16,6 +21,16 @@ pub fn Header() -> impl IntoView {
                 <input id="site-search-q" type="search" name="q" placeholder="Search products" maxlength="200"/>
                 <button type="submit">"Search"</button>
             </form>
+            <nav class="account-nav" aria-label="Account">
+                <Transition fallback=|| view! { <a href="/login">"Sign in"</a> }>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(user)) => view! { <a href="/account" data-testid="account-link">{user.name}</a> }.into_any(),
+                            _ => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
             <span class="cart-badge" aria-label="Cart: 0 items" title="Cart">
                 <span aria-hidden="true">"Cart "</span>
                 <span class="cart-count" aria-hidden="true">"0"</span>

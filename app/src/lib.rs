@@ -3,6 +3,7 @@
 //! Each feature module (catalog, and later cart, checkout, orders, accounts, admin) owns its
 //! pages, components and server functions; the SQL lives in the `domain` crate.
 
+pub mod accounts;
 pub mod catalog;
 pub mod layout;
 #[cfg(feature = "ssr")]
@@ -18,6 +19,8 @@ use leptos_router::{
 
 /// The HTML document around the app; the server renders it for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::set_page_csp(options.reload_port, options.env == leptos::config::Env::DEV);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -59,6 +62,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/categories/:slug") view=catalog::CategoryPage ssr=SsrMode::Async/>
                         <Route path=path!("/products/:slug") view=catalog::ProductPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=catalog::SearchPage ssr=SsrMode::Async/>
+                        <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async/>
+                        <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("/reset-password") view=accounts::ResetPasswordPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

@@ -1,30 +1,75 @@
 //! Bazaar's business logic and SQL, one module per service of the original design.
 //! Server-only and free of Leptos: the web layer calls in, maps errors, and renders.
 
+pub mod accounts;
 pub mod cache;
 pub mod catalog;
+pub mod mail;
 pub mod media;
+pub mod outbox;
+pub mod ratelimit;
+pub mod redis;
 pub mod seed;
 
 use sqlx::PgPool;
 use std::time::Duration;
 
+pub use accounts::Accounts;
 pub use catalog::Catalog;
+
+/// Settings the services need from configuration.
+#[derive(Clone)]
+pub struct Settings {
+    /// Catalog read cache lifetime; zero turns it off.
+    pub catalog_ttl: Duration,
+    /// `JWT_SECRET`.
+    pub jwt_secret: String,
+    /// API token lifetime.
+    pub token_ttl: Duration,
+    /// Networks whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ratelimit::Cidr>,
+    /// The base rate-limit window (a minute in production).
+    pub rate_window: Duration,
+    /// Whether this is production (no dev mailbox, Secure cookies).
+    pub production: bool,
+}
 
 /// The domain services, cheap to clone; the web layer puts one in every request's context.
 #[derive(Clone)]
 pub struct Services {
     /// The Postgres pool every service shares.
     pub db: PgPool,
+    /// The one Redis client.
+    pub redis: redis::Redis,
     /// Products and categories.
     pub catalog: Catalog,
+    /// Users, credentials and tokens.
+    pub accounts: Accounts,
+    /// Login, signup and reset throttling.
+    pub limiter: ratelimit::RateLimiter,
+    /// Outgoing email.
+    pub mailer: mail::Mailer,
+    /// Whether this is production.
+    pub production: bool,
 }
 
 impl Services {
-    /// Builds every service on one pool. `catalog_ttl` of zero turns the catalog cache off.
-    pub fn new(db: PgPool, catalog_ttl: Duration) -> Self {
+    /// Builds every service on one pool and one Redis client.
+    pub fn new(db: PgPool, redis: redis::Redis, mailer: mail::Mailer, settings: Settings) -> Self {
         Services {
-            catalog: Catalog::new(db.clone(), catalog_ttl),
+            catalog: Catalog::new(db.clone(), settings.catalog_ttl),
+            accounts: Accounts::new(
+                db.clone(),
+                accounts::TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
+            ),
+            limiter: ratelimit::RateLimiter::new(
+                redis.clone(),
+                settings.trusted_proxies,
+                settings.rate_window,
+            ),
+            mailer,
+            production: settings.production,
+            redis,
             db,
         }
     }

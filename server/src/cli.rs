@@ -78,3 +78,27 @@ pub async fn seed(config: &Config, products_per_category: usize) -> anyhow::Resu
     );
     Ok(())
 }
+
+/// Creates (or promotes) an admin, reading the password from the first line of stdin.
+pub async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let email = types::Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let name = types::PersonName::parse(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let password =
+        types::Password::parse(password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    migrate(config).await?;
+    let accounts = domain::Accounts::new(
+        pg_pool(config)?,
+        domain::accounts::TokenKeys::new(config.jwt_secret.expose(), config.jwt_ttl),
+    );
+    let user = accounts
+        .create_admin(&email, &password, &name)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(email = %user.email, id = %user.id, "admin ready");
+    Ok(())
+}

@@ -57,6 +57,12 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub catalog_cache_ttl: Duration,
     pub shutdown_grace: Duration,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub trusted_proxies: Vec<domain::ratelimit::Cidr>,
+    pub jwt_ttl: Duration,
+    pub rate_limit_window: Duration,
+    pub outbox_worker: bool,
 }
 
 /// Why the configuration was refused; each message names the variable to fix.
@@ -172,6 +178,35 @@ impl Config {
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_TTL_SECS", 5, 0, 3600));
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 20, 0, 600));
 
+        let jwt_ttl = Duration::from_secs(number("JWT_TTL_SECS", 3600, 60, 86_400));
+        let rate_limit_window = Duration::from_secs(number("RATE_LIMIT_WINDOW_SECS", 60, 1, 3600));
+        let outbox_worker = match get("OUTBOX_WORKER").as_deref() {
+            None | Some("on") | Some("true") | Some("1") => true,
+            Some("off") | Some("false") | Some("0") => false,
+            Some(other) => {
+                errors.push(format!(
+                    "OUTBOX_WORKER must be `on` or `off`, not `{other}`"
+                ));
+                true
+            }
+        };
+        let smtp_url = get("SMTP_URL").map(Secret);
+        if prod && smtp_url.is_none() {
+            errors.push("SMTP_URL is required in production (the dev mailbox is refused)".into());
+        }
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .filter_map(|s| {
+                        domain::ratelimit::Cidr::parse(s)
+                            .map_err(|e| errors.push(format!("TRUSTED_PROXIES: {e}")))
+                            .ok()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+
         let media_store = get("MEDIA_STORE").unwrap_or_else(|| "file://./data/media".to_owned());
         if let Err(e) = domain::media::MediaStore::from_url(&media_store) {
             errors.push(e);
@@ -202,6 +237,13 @@ impl Config {
             body_limit_bytes,
             catalog_cache_ttl,
             shutdown_grace,
+            smtp_url,
+            mail_from: get("MAIL_FROM")
+                .unwrap_or_else(|| "Bazaar <no-reply@bazaar.local>".to_owned()),
+            trusted_proxies,
+            jwt_ttl,
+            rate_limit_window,
+            outbox_worker,
         })
     }
 
@@ -285,6 +327,7 @@ mod tests {
             ),
             ("STRIPE_SECRET_KEY", "sk_live_x"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ("SMTP_URL", "smtps://user:pass@smtp.example.com"),
         ])
         .expect("valid production config");
         assert!(c.is_production());
@@ -309,6 +352,13 @@ mod tests {
                 && err.contains("REQUEST_TIMEOUT_SECS")
                 && err.contains("LEPTOS_SITE_ADDR")
         );
+    }
+
+    #[test]
+    fn trusted_proxies_parse_as_networks() {
+        let c = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1")]).expect("valid");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(config(&[("TRUSTED_PROXIES", "10.0.0.0/99")]).is_err());
     }
 
     #[test]

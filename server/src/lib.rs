@@ -4,8 +4,9 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod dev;
 pub mod ops;
-pub mod redis;
+pub mod security;
 pub mod session_store;
 pub mod startup;
 pub mod telemetry;

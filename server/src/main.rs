@@ -27,6 +27,18 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         products_per_category: usize,
     },
+    /// Create the first merchant (or promote an existing account) with the admin role.
+    CreateAdmin {
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "Admin")]
+        name: String,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -46,6 +58,7 @@ async fn main() -> ExitCode {
         Command::Seed {
             products_per_category,
         } => cli::seed(&config, products_per_category).await,
+        Command::CreateAdmin { email, name, .. } => cli::create_admin(&config, &email, &name).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

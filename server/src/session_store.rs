@@ -1,8 +1,8 @@
 //! A `tower-sessions` store on Redis, written against the one `redis` client we ship
 //! (the published Redis stores pull in a second client).
 
-use crate::redis::Redis;
 use async_trait::async_trait;
+use domain::redis::Redis;
 use redis::AsyncCommands;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};

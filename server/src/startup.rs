@@ -1,6 +1,6 @@
 //! Building the application: connections, state, router and the server loop.
 
-use crate::{api, config::Config, ops, redis::Redis, session_store::RedisSessionStore};
+use crate::{api, config::Config, dev, ops, security, session_store::RedisSessionStore};
 use anyhow::Context;
 use app::{shell, App};
 use axum::{
@@ -12,12 +12,18 @@ use axum::{
     serve::ListenerExt,
     Router,
 };
-use domain::{media::MediaStore, Services};
+use domain::redis::Redis;
+use domain::{
+    mail::Mailer,
+    media::MediaStore,
+    outbox::{Dispatcher, OutboxWorker},
+    Services, Settings,
+};
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use sha2::{Digest, Sha512};
 use sqlx::{postgres::PgPoolOptions, PgPool};
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::{
@@ -52,12 +58,19 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
+}
+
 /// A bound, ready-to-run server. Binding happens in `build`, so tests can ask for port 0.
 pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
     shutdown_grace: Duration,
+    worker: Option<OutboxWorker>,
 }
 
 /// A Postgres pool that connects lazily, so the process starts (and reports not ready)
@@ -86,9 +99,28 @@ impl Application {
             .with_context(|| format!("binding {}", config.addr))?;
         let port = listener.local_addr()?.port();
         let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
+        let mailer = Mailer::new(
+            db.clone(),
+            config.smtp_url.as_ref().map(|s| s.expose()),
+            &config.mail_from,
+        )
+        .map_err(anyhow::Error::msg)?;
+        let settings = Settings {
+            catalog_ttl: config.catalog_cache_ttl,
+            jwt_secret: config.jwt_secret.expose().to_owned(),
+            token_ttl: config.jwt_ttl,
+            trusted_proxies: config.trusted_proxies.clone(),
+            rate_window: config.rate_limit_window,
+            production: config.is_production(),
+        };
+        let services = Services::new(db.clone(), redis.clone(), mailer.clone(), settings);
+        let worker = config.outbox_worker.then(|| {
+            let public_url = config.public_url.trim_end_matches('/').to_owned();
+            OutboxWorker::new(db, Dispatcher { mailer, public_url })
+        });
         let state = AppState {
             leptos_options: leptos_options(&config),
-            services: Services::new(db, config.catalog_cache_ttl),
+            services,
             redis,
             media,
             config: Arc::new(config),
@@ -99,6 +131,7 @@ impl Application {
             router: router(state),
             port,
             shutdown_grace,
+            worker,
         })
     }
 
@@ -119,11 +152,17 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let worker = self.worker.map(|w| tokio::spawn(w.run(rx.clone())));
         // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let serve = axum::serve(listener, self.router).with_graceful_shutdown(async move {
+        let serve = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             signal.await;
             tracing::info!("shutting down: draining requests in flight");
             let _ = tx.send(true);
@@ -133,13 +172,18 @@ impl Application {
             let _ = rx.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
+        let result = tokio::select! {
             result = serve => result,
             () = deadline => {
                 tracing::warn!(?grace, "grace period over; closing remaining connections");
                 Ok(())
             }
+        };
+        if let Some(worker) = worker {
+            // The stop signal has been sent; the worker finishes the event in hand.
+            let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
         }
+        result
     }
 }
 
@@ -231,6 +275,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        .route("/dev/mailbox", get(dev::mailbox))
+        .route("/dev/mailbox.json", get(dev::mailbox_json))
         .nest("/api", api::router())
         .nest("/pkg", pkg)
         .nest("/media", media)
@@ -239,6 +285,11 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(security::Origins::new(&config.public_url), security::csrf))
+        .layer(axum::middleware::from_fn({
+            let production = config.is_production();
+            move |req, next| security::headers(production, req, next)
+        }))
         .layer(sessions)
         .layer(
             ServiceBuilder::new()
@@ -256,15 +307,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
                 .layer(CompressionLayer::new())
-                .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("strict-origin-when-cross-origin"),
-                )),
+                .layer(DefaultBodyLimit::max(config.body_limit_bytes)),
         )
         .layer(axum::middleware::from_fn(api::contract_errors_layer))
         .with_state(state)

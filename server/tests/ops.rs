@@ -4,7 +4,8 @@
 mod common;
 
 use common::{spawn_seeded, spawn_with, test_config};
-use server::{redis::Redis, session_store::RedisSessionStore, Application};
+use domain::redis::Redis;
+use server::{session_store::RedisSessionStore, Application};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::time::Duration;
 use tower_sessions::{

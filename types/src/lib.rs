@@ -4,11 +4,15 @@
 //! Everything here compiles to WASM as well, so browser forms apply exactly the same
 //! rules as the server.
 
+pub mod accounts;
 pub mod catalog;
 pub mod error;
 pub mod money;
 pub mod newtypes;
 
+pub use accounts::{
+    Address, Credentials, NewUser, Password, PersonName, Role, SignupRequest, TokenResponse, User,
+};
 pub use catalog::{
     url_encode, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary,
     RawProductQuery, Sort, Variant,

@@ -1,6 +1,7 @@
 //! The public JSON API of `contract.md`, under `/api`. The storefront's own server
 //! functions live under `/rpc`, so the two never collide.
 
+mod accounts;
 mod catalog;
 mod openapi;
 
@@ -11,7 +12,7 @@ use axum::{
     http::{header, request::Parts, Request, Response},
     middleware::Next,
     response::IntoResponse,
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use serde::de::DeserializeOwned;
@@ -24,6 +25,11 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/products", get(catalog::products))
         .route("/catalog/products/{slug}", get(catalog::product))
         .route("/openapi.json", get(openapi::document))
+        .route("/users", post(accounts::signup))
+        .route("/users/me", get(accounts::me))
+        .route("/auth/login", post(accounts::login))
+        .route("/auth/logout", post(accounts::logout))
+        .route("/auth/token", post(accounts::token))
         .fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
 }
 
@@ -50,6 +56,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             .await
             .map(|Query(v)| ApiQuery(v))
             .map_err(|e| AppError::BadRequest(e.body_text()))
+    }
+}
+
+/// A JSON body whose malformed, mistyped or oversized input is a contract-shaped 400/413.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request<Body>, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    return Err(AppError::BadRequest(
+                        "The request body is too large.".to_owned(),
+                    ));
+                }
+                Err(AppError::BadRequest(format!(
+                    "Invalid JSON body: {}",
+                    rejection.body_text()
+                )))
+            }
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-use server::{config::Config, redis::Redis, Application};
+use domain::redis::Redis;
+use server::{config::Config, Application};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -83,10 +84,15 @@ pub async fn spawn_seeded(db: PgPool) -> TestApp {
 }
 
 pub async fn spawn_with(db: PgPool, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_sharing(db, overrides, &format!("test:{}:", uuid::Uuid::new_v4())).await
+}
+
+/// Spawns an app whose Redis keys start with `prefix`; two apps with one prefix share
+/// sessions and rate limits like two replicas.
+pub async fn spawn_sharing(db: PgPool, overrides: &[(&str, &str)], prefix: &str) -> TestApp {
     let media_dir = std::env::temp_dir().join(format!("bazaar-test-{}", uuid::Uuid::new_v4()));
     let config = test_config(overrides, &media_dir);
-    let redis = Redis::new(&config.redis_url, format!("test:{}:", uuid::Uuid::new_v4()))
-        .expect("redis url");
+    let redis = Redis::new(&config.redis_url, prefix).expect("redis url");
     let app = Application::build_with(config, db.clone(), redis.clone())
         .await
         .expect("app builds");
@@ -102,5 +108,86 @@ pub async fn spawn_with(db: PgPool, overrides: &[(&str, &str)]) -> TestApp {
         db,
         media_dir,
         redis,
+    }
+}
+
+/// The `bazaar_session` cookie a response sets, as `name=value`.
+pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bazaar_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+impl TestApp {
+    /// POSTs JSON with optional extra headers.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request failed")
+    }
+
+    /// Signs up through the API and returns the user's JSON.
+    pub async fn signup(&self, email: &str, password: &str) -> serde_json::Value {
+        let res = self
+            .post_json(
+                "/api/users",
+                serde_json::json!({"email": email, "password": password, "name": "Test Shopper"}),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 201, "signup failed");
+        res.json().await.expect("user json")
+    }
+
+    /// Logs in through the API and returns the session cookie.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self
+            .post_json(
+                "/api/auth/login",
+                serde_json::json!({"email": email, "password": password}),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 200, "login failed");
+        session_cookie(&res).expect("login sets a session cookie")
+    }
+
+    /// GETs with a cookie.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Runs the outbox until it is empty, as the background worker would.
+    pub async fn drain_outbox(&self) {
+        let mailer =
+            domain::mail::Mailer::new(self.db.clone(), None, "test@bazaar.local").expect("mailer");
+        let dispatcher = domain::outbox::Dispatcher {
+            mailer,
+            public_url: self.base.clone(),
+        };
+        let worker = domain::outbox::OutboxWorker::new(self.db.clone(), dispatcher);
+        while worker.run_once().await.expect("outbox pass") > 0 {}
+    }
+
+    /// The dev mailbox for one recipient, newest first.
+    pub async fn mailbox(&self, to: &str) -> Vec<serde_json::Value> {
+        let (status, body) = self.get_json(&format!("/dev/mailbox.json?to={to}")).await;
+        assert_eq!(status, 200);
+        body.as_array().expect("array").clone()
     }
 }

@@ -1,0 +1,7 @@
+//! Accounts: signup, login, logout, the account page, password reset.
+
+mod api;
+mod pages;
+
+pub use api::{current_user, AccountData};
+pub use pages::{AccountPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage};

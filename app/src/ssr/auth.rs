@@ -1,0 +1,287 @@
+//! The one authentication path. Every server function and API route that needs a user
+//! goes through `resolve`: a `Bearer` token wins, otherwise the session cookie. Deny is
+//! the default: no user is `Unauthorized`, a user without the role is `Forbidden`.
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use domain::{ratelimit::Limit, Services};
+use http::{header, request::Parts, HeaderMap};
+use leptos::prelude::*;
+use std::net::{IpAddr, SocketAddr};
+use tower_sessions::Session;
+use types::{AppError, Credentials, Role, TokenResponse, User};
+
+/// The session key holding the signed-in user's id.
+pub const USER_KEY: &str = "user_id";
+
+/// Failed logins (and token requests) allowed per email and per IP in one window.
+pub fn login_limit(services: &Services) -> Limit {
+    Limit {
+        max: 5,
+        window: services.limiter.window(),
+    }
+}
+
+/// Signups allowed per IP: ten per ten windows.
+pub fn signup_limit(services: &Services) -> Limit {
+    Limit {
+        max: 10,
+        window: services.limiter.window() * 10,
+    }
+}
+
+/// Password-reset requests allowed per email (and four times that per IP) in fifteen windows.
+pub fn reset_limit(services: &Services) -> Limit {
+    Limit {
+        max: 5,
+        window: services.limiter.window() * 15,
+    }
+}
+
+fn session_unavailable(err: impl std::fmt::Display) -> AppError {
+    tracing::warn!(error = %err, "session store unavailable");
+    AppError::Unavailable(
+        "Signing in is briefly unavailable. Please try again in a moment.".to_owned(),
+    )
+}
+
+/// Who is calling, if anyone. A malformed, expired or forged token is a 401, never a guest.
+pub async fn resolve(
+    headers: &HeaderMap,
+    session: Option<&Session>,
+    services: &Services,
+) -> Result<Option<User>, AppError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                AppError::Unauthorized("Authorization must be `Bearer <token>`.".to_owned())
+            })?;
+        let id = services.accounts.verify_token(token.trim())?;
+        return match services.accounts.find(&id).await? {
+            Some(user) => Ok(Some(user)),
+            None => Err(AppError::Unauthorized(
+                "This account no longer exists.".to_owned(),
+            )),
+        };
+    }
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let id: Option<String> = session.get(USER_KEY).await.map_err(session_unavailable)?;
+    match id {
+        Some(id) => services.accounts.find(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// Requires a signed-in user (401 otherwise).
+pub fn require(user: Option<User>) -> Result<User, AppError> {
+    user.ok_or_else(|| AppError::Unauthorized("Please sign in first.".to_owned()))
+}
+
+/// Requires an admin: 401 for guests, 403 for everyone else.
+pub fn require_role(user: Option<User>, role: Role) -> Result<User, AppError> {
+    let user = require(user)?;
+    if user.role == role {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden(
+            "You don't have access to this.".to_owned(),
+        ))
+    }
+}
+
+/// The caller's IP, honouring `X-Forwarded-For` only from trusted proxies.
+pub fn client_ip(parts: &Parts, services: &Services) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    services.limiter.client_ip(peer, forwarded)
+}
+
+fn login_keys(creds: &Credentials, ip: Option<IpAddr>) -> Vec<String> {
+    let mut keys = vec![format!("login:email:{}", creds.email.trim().to_lowercase())];
+    keys.extend(ip.map(|ip| format!("login:ip:{ip}")));
+    keys
+}
+
+async fn checked_credentials(
+    services: &Services,
+    ip: Option<IpAddr>,
+    creds: &Credentials,
+) -> Result<User, AppError> {
+    let keys = login_keys(creds, ip);
+    let limit = login_limit(services);
+    services.limiter.check(&keys, limit).await?;
+    match services.accounts.authenticate(creds).await {
+        Err(err @ AppError::Unauthorized(_)) => {
+            // Only failures count: a shopper who signs in fine is never throttled.
+            services.limiter.record(&keys, limit).await;
+            Err(err)
+        }
+        other => other,
+    }
+}
+
+/// Signs in: throttled credentials check, then a fresh session id (no fixation).
+pub async fn login(
+    services: &Services,
+    session: &Session,
+    ip: Option<IpAddr>,
+    creds: &Credentials,
+) -> Result<User, AppError> {
+    let user = checked_credentials(services, ip, creds).await?;
+    start_session(session, &user).await?;
+    Ok(user)
+}
+
+/// Makes `user` the session's user under a new session id.
+pub async fn start_session(session: &Session, user: &User) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_unavailable)?;
+    session
+        .insert(USER_KEY, &user.id)
+        .await
+        .map_err(session_unavailable)
+}
+
+/// Issues an API token for valid credentials, throttled like login.
+pub async fn token(
+    services: &Services,
+    ip: Option<IpAddr>,
+    creds: &Credentials,
+) -> Result<TokenResponse, AppError> {
+    let user = checked_credentials(services, ip, creds).await?;
+    services.accounts.issue_token(&user)
+}
+
+/// Signs out: the session is deleted from the store, so the old cookie is worthless.
+pub async fn logout(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_unavailable)
+}
+
+/// The session of this request (put there by the session layer).
+pub fn session_of(parts: &Parts) -> Result<Session, AppError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("auth", "no session layer on this route"))
+}
+
+// Server functions: the request parts are in the Leptos context.
+
+fn request_parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| AppError::internal("auth", "request parts not in context"))
+}
+
+/// The signed-in user of this server-function call or page render, if any.
+pub async fn viewer() -> Result<Option<User>, AppError> {
+    let parts = request_parts()?;
+    let services = super::services()?;
+    resolve(&parts.headers, parts.extensions.get::<Session>(), &services).await
+}
+
+/// The signed-in user, or 401.
+pub async fn require_user() -> Result<User, AppError> {
+    require(viewer().await?)
+}
+
+/// An admin, or 401/403.
+pub async fn require_admin() -> Result<User, AppError> {
+    require_role(viewer().await?, Role::Admin)
+}
+
+/// The request parts, session and client IP of this server-function call.
+pub fn request() -> Result<(Parts, Session, Option<IpAddr>), AppError> {
+    let parts = request_parts()?;
+    let services = super::services()?;
+    let session = session_of(&parts)?;
+    let ip = client_ip(&parts, &services);
+    Ok((parts, session, ip))
+}
+
+// Axum extractors for the JSON API: the same `resolve` behind them.
+
+/// The caller, signed in or not.
+pub struct Viewer(pub Option<User>);
+
+impl<S> FromRequestParts<S> for Viewer
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let services = Services::from_ref(state);
+        resolve(&parts.headers, parts.extensions.get::<Session>(), &services)
+            .await
+            .map(Viewer)
+    }
+}
+
+/// A signed-in caller (401 otherwise).
+pub struct RequireUser(pub User);
+
+impl<S> FromRequestParts<S> for RequireUser
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Viewer(user) = Viewer::from_request_parts(parts, state).await?;
+        require(user).map(RequireUser)
+    }
+}
+
+/// An admin caller (401 for guests, 403 for shoppers).
+pub struct RequireAdmin(pub User);
+
+impl<S> FromRequestParts<S> for RequireAdmin
+where
+    S: Send + Sync,
+    Services: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Viewer(user) = Viewer::from_request_parts(parts, state).await?;
+        require_role(user, Role::Admin).map(RequireAdmin)
+    }
+}
+
+/// Keeps only same-site paths for post-login redirects (no `//evil.example`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/account".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_next(Some("/orders")), "/orders");
+        for bad in [
+            None,
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil"),
+            Some("orders"),
+        ] {
+            assert_eq!(safe_next(bad), "/account", "{bad:?}");
+        }
+    }
+}

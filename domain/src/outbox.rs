@@ -1,0 +1,266 @@
+//! The transactional outbox: the seed's Kafka role at one-binary scale.
+//!
+//! Business changes write an event in the same transaction. Workers in any number of
+//! replicas claim ready events with `FOR UPDATE SKIP LOCKED` and a lease, run the handler,
+//! then mark them done, or schedule a retry with exponential backoff, or give up (`dead`)
+//! after `max_attempts`. A worker that dies mid-event loses its lease and another one
+//! delivers: at-least-once, so handlers are idempotent.
+
+use crate::mail::{Mailer, OutgoingEmail};
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+use std::time::Duration;
+use types::AppError;
+
+/// Topics of the event backbone.
+pub mod topics {
+    /// A user signed up: `{"user_id","email","name"}`.
+    pub const USER_CREATED: &str = "user_created";
+    /// A password reset was asked for: `{"user_id","email","secret"}`.
+    pub const PASSWORD_RESET_REQUESTED: &str = "password_reset_requested";
+}
+
+/// Writes an event inside the caller's transaction.
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    topic: &str,
+    payload: Value,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO outbox (topic, payload) VALUES ($1, $2) RETURNING id",
+        topic,
+        payload
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A claimed event.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub id: i64,
+    pub topic: String,
+    pub payload: Value,
+    /// Including this one.
+    pub attempts: i32,
+}
+
+/// Runs handlers for claimed events.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub mailer: Mailer,
+    pub public_url: String,
+}
+
+impl Dispatcher {
+    /// Handles one event. Unknown topics succeed: nothing subscribes to them yet.
+    pub async fn handle(&self, event: &Event) -> Result<(), String> {
+        let text = |key: &str| {
+            event
+                .payload
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        match event.topic.as_str() {
+            topics::USER_CREATED => {
+                let email = OutgoingEmail {
+                    idempotency_key: format!("welcome:{}", text("user_id")),
+                    to: text("email"),
+                    subject: "Welcome to Bazaar".to_owned(),
+                    body: format!(
+                        "Hi {},\n\nYour Bazaar account is ready. Sign in any time at {}/login.\n\nHappy shopping!\nBazaar",
+                        text("name"),
+                        self.public_url
+                    ),
+                };
+                self.mailer.send(&email).await.map(|_| ())
+            }
+            topics::PASSWORD_RESET_REQUESTED => {
+                let email = OutgoingEmail {
+                    idempotency_key: format!("reset:{}", event.id),
+                    to: text("email"),
+                    subject: "Reset your Bazaar password".to_owned(),
+                    body: format!(
+                        "Someone (hopefully you) asked to reset your Bazaar password.\n\n\
+                         Choose a new one here within the hour:\n{}/reset-password?token={}\n\n\
+                         If it wasn't you, ignore this email; your password stays as it is.",
+                        self.public_url,
+                        text("secret")
+                    ),
+                };
+                self.mailer.send(&email).await.map(|_| ())
+            }
+            other => {
+                tracing::debug!(topic = other, id = event.id, "no handler for topic");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Claims and processes outbox events.
+#[derive(Clone)]
+pub struct OutboxWorker {
+    pub db: PgPool,
+    pub dispatcher: Dispatcher,
+    /// How long a claim lasts before another worker may take the event over.
+    pub lease: Duration,
+    pub batch: i64,
+    pub max_attempts: i32,
+}
+
+impl OutboxWorker {
+    /// A worker with production defaults: 60 s lease, batches of 16, 8 attempts.
+    pub fn new(db: PgPool, dispatcher: Dispatcher) -> Self {
+        OutboxWorker {
+            db,
+            dispatcher,
+            lease: Duration::from_secs(60),
+            batch: 16,
+            max_attempts: 8,
+        }
+    }
+
+    /// Claims up to `batch` ready events. The claim commits at once, so a crash after this
+    /// leaves them locked only until the lease runs out.
+    pub async fn claim(&self) -> Result<Vec<Event>, AppError> {
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let rows = sqlx::query!(
+            r#"UPDATE outbox SET attempts = attempts + 1,
+                      locked_until = now() + make_interval(secs => $2::bigint / 1000.0)
+               WHERE id IN (
+                   SELECT id FROM outbox
+                   WHERE status = 'pending' AND available_at <= now()
+                     AND (locked_until IS NULL OR locked_until < now())
+                   ORDER BY available_at, id
+                   LIMIT $1
+                   FOR UPDATE SKIP LOCKED)
+               RETURNING id, topic, payload, attempts"#,
+            self.batch,
+            lease_ms,
+        )
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Event {
+                id: r.id,
+                topic: r.topic,
+                payload: r.payload,
+                attempts: r.attempts,
+            })
+            .collect())
+    }
+
+    /// Records the outcome of one event. `secret` fields are erased once it is done.
+    pub async fn complete(
+        &self,
+        event: &Event,
+        outcome: Result<(), String>,
+    ) -> Result<(), AppError> {
+        match outcome {
+            Ok(()) => {
+                sqlx::query!(
+                    r#"UPDATE outbox SET status = 'done', processed_at = now(), locked_until = NULL,
+                              last_error = NULL, payload = payload - 'secret'
+                       WHERE id = $1"#,
+                    event.id
+                )
+                .execute(&self.db)
+                .await?;
+            }
+            Err(error) if event.attempts >= self.max_attempts => {
+                tracing::error!(id = event.id, topic = %event.topic, %error, "outbox event is dead after retries");
+                sqlx::query!(
+                    "UPDATE outbox SET status = 'dead', locked_until = NULL, last_error = $2 WHERE id = $1",
+                    event.id,
+                    error
+                )
+                .execute(&self.db)
+                .await?;
+            }
+            Err(error) => {
+                let backoff = backoff(event.attempts);
+                tracing::warn!(id = event.id, topic = %event.topic, %error, ?backoff, "outbox event failed; will retry");
+                sqlx::query!(
+                    r#"UPDATE outbox SET locked_until = NULL, last_error = $2,
+                              available_at = now() + make_interval(secs => $3::bigint)
+                       WHERE id = $1"#,
+                    event.id,
+                    error,
+                    backoff.as_secs() as i64,
+                )
+                .execute(&self.db)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass: claim a batch and process it. Returns how many events were handled.
+    pub async fn run_once(&self) -> Result<usize, AppError> {
+        let events = self.claim().await?;
+        for event in &events {
+            let outcome = self.dispatcher.handle(event).await;
+            self.complete(event, outcome).await?;
+        }
+        Ok(events.len())
+    }
+
+    /// Processes events until `stop` turns true, sleeping briefly when idle.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        tracing::info!("outbox worker started");
+        while !*stop.borrow() {
+            let idle = match self.run_once().await {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox pass failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+        tracing::info!("outbox worker stopped");
+    }
+}
+
+/// 2, 4, 8 … seconds, at most an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(attempts.clamp(1, 12) as u32).min(3600))
+}
+
+/// Counts of pending and dead events, for dashboards and tests.
+pub async fn backlog(db: &PgPool) -> Result<(i64, i64), AppError> {
+    let r = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'pending') AS "pending!",
+                  count(*) FILTER (WHERE status = 'dead') AS "dead!" FROM outbox"#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((r.pending, r.dead))
+}
+
+/// A payload helper: `{"user_id", "email", "name"}`.
+pub fn user_payload(id: &str, email: &str, name: &str) -> Value {
+    json!({ "user_id": id, "email": email, "name": name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps_at_an_hour() {
+        assert_eq!(backoff(1), Duration::from_secs(2));
+        assert_eq!(backoff(3), Duration::from_secs(8));
+        assert_eq!(backoff(50), Duration::from_secs(3600));
+    }
+}

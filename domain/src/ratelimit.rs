@@ -1,0 +1,233 @@
+//! Cluster-wide rate limits in Redis, shared by every replica.
+
+use crate::redis::Redis;
+use std::net::IpAddr;
+use std::time::Duration;
+use types::AppError;
+
+/// A limit: at most `max` counted events per `window`.
+#[derive(Clone, Copy, Debug)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// Counts events per key in fixed windows. When Redis is unreachable it lets requests
+/// through (logging a warning): an outage must not lock every shopper out.
+#[derive(Clone)]
+pub struct RateLimiter {
+    redis: Redis,
+    trusted_proxies: std::sync::Arc<Vec<Cidr>>,
+    window: Duration,
+}
+
+impl RateLimiter {
+    /// A limiter on `redis`; `trusted_proxies` may set the client IP through `X-Forwarded-For`.
+    /// `window` is the base window the limits are expressed in (a minute in production).
+    pub fn new(redis: Redis, trusted_proxies: Vec<Cidr>, window: Duration) -> Self {
+        RateLimiter {
+            redis,
+            trusted_proxies: std::sync::Arc::new(trusted_proxies),
+            window,
+        }
+    }
+
+    /// The base window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    fn key(&self, key: &str) -> String {
+        self.redis.key(&format!("rl:{key}"))
+    }
+
+    /// Refuses with 429 when any of `keys` has reached `limit` (without counting this call).
+    pub async fn check(&self, keys: &[String], limit: Limit) -> Result<(), AppError> {
+        let Ok(mut conn) = self.redis.conn().await else {
+            return Ok(());
+        };
+        for key in keys {
+            let full = self.key(key);
+            let reply: redis::RedisResult<(Option<u32>, i64)> = redis::pipe()
+                .get(&full)
+                .ttl(&full)
+                .query_async(&mut conn)
+                .await;
+            match reply {
+                Ok((Some(count), ttl)) if count >= limit.max => return Err(limited(ttl, limit)),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "rate limiter unavailable; allowing"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one event against each of `keys`.
+    pub async fn record(&self, keys: &[String], limit: Limit) {
+        let Ok(mut conn) = self.redis.conn().await else {
+            return;
+        };
+        let secs = limit.window.as_secs().max(1) as i64;
+        let mut pipe = redis::pipe();
+        for key in keys {
+            let full = self.key(key);
+            // NX: the window starts at the first event and is not extended by later ones.
+            pipe.incr(&full, 1)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&full)
+                .arg(secs)
+                .arg("NX")
+                .ignore();
+        }
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            tracing::warn!(error = %e, "rate limiter unavailable; not counting");
+        }
+    }
+
+    /// Counts this event and refuses with 429 once a key goes over `limit`.
+    pub async fn consume(&self, keys: &[String], limit: Limit) -> Result<(), AppError> {
+        self.check(keys, limit).await?;
+        self.record(keys, limit).await;
+        Ok(())
+    }
+
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the
+    /// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+    pub fn client_ip(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.trusted(peer) {
+            return Some(peer);
+        }
+        let Some(chain) = forwarded_for else {
+            return Some(peer);
+        };
+        chain
+            .split(',')
+            .rev()
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .find(|ip| !self.trusted(*ip))
+            .or(Some(peer))
+    }
+
+    fn trusted(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|c| c.contains(ip))
+    }
+}
+
+fn limited(ttl: i64, limit: Limit) -> AppError {
+    let retry = if ttl > 0 {
+        ttl as u64
+    } else {
+        limit.window.as_secs().max(1)
+    };
+    AppError::RateLimited {
+        message: format!("Too many attempts. Try again in {retry} seconds."),
+        retry_after_secs: retry,
+    }
+}
+
+/// An IP network such as `10.0.0.0/8` or `2001:db8::/32`, or a single address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n`, `a.b.c.d`, or their IPv6 forms.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let (ip, prefix) = match raw.trim().split_once('/') {
+            Some((ip, p)) => (ip, Some(p)),
+            None => (raw.trim(), None),
+        };
+        let addr: IpAddr = ip
+            .parse()
+            .map_err(|_| format!("`{raw}` is not an IP address or network"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("bad prefix in `{raw}`"))?,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+
+    /// Whether `ip` lies in this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn cidrs_match_their_networks_only() {
+        let net = Cidr::parse("10.0.0.0/8").expect("valid");
+        assert!(net.contains(ip("10.1.2.3")));
+        assert!(!net.contains(ip("11.0.0.1")));
+        assert!(!net.contains(ip("::1")));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .expect("valid")
+            .contains(ip("8.8.8.8")));
+        assert!(Cidr::parse("fd00::/8")
+            .expect("valid")
+            .contains(ip("fd12::1")));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert!(Cidr::parse("nope").is_err());
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let redis = Redis::new("redis://127.0.0.1:1", "t:").expect("url");
+        let rl = RateLimiter::new(
+            redis,
+            vec![Cidr::parse("10.0.0.0/8").expect("valid")],
+            Duration::from_secs(60),
+        );
+        // Straight from the internet: the header is the client's to forge, so ignore it.
+        assert_eq!(
+            rl.client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4")),
+            Some(ip("203.0.113.9"))
+        );
+        // Through our proxy: the right-most untrusted hop is the client.
+        assert_eq!(
+            rl.client_ip(
+                Some(ip("10.0.0.5")),
+                Some("1.2.3.4, 198.51.100.7, 10.0.0.9")
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), None),
+            Some(ip("10.0.0.5"))
+        );
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), Some("garbage")),
+            Some(ip("10.0.0.5"))
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! `/api/users` and `/api/auth/*`: the contract's account endpoints.
+
+use super::ApiJson;
+use crate::AppState;
+use app::ssr::auth::{self, RequireUser};
+use axum::{
+    extract::{ConnectInfo, State},
+    http::{request::Parts, StatusCode},
+    Json,
+};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+use types::{AppError, Credentials, SignupRequest, TokenResponse, User};
+
+fn client_ip(state: &AppState, peer: SocketAddr, parts: &Parts) -> Option<std::net::IpAddr> {
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    state.services.limiter.client_ip(Some(peer.ip()), forwarded)
+}
+
+/// `POST /api/users`: 201 user · 409 email taken · 422 invalid.
+pub async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: Parts,
+    ApiJson(body): ApiJson<SignupRequest>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    let new = body.parse()?;
+    let ip = client_ip(&state, peer, &parts);
+    let key = format!(
+        "signup:ip:{}",
+        ip.map(|ip| ip.to_string()).unwrap_or_default()
+    );
+    state
+        .services
+        .limiter
+        .consume(&[key], auth::signup_limit(&state.services))
+        .await?;
+    let user = state.services.accounts.signup(&new).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// `POST /api/auth/login`: 200 user and a new session cookie · 401 · 429.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    parts: Parts,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> Result<Json<User>, AppError> {
+    let ip = client_ip(&state, peer, &parts);
+    auth::login(&state.services, &session, ip, &creds)
+        .await
+        .map(Json)
+}
+
+/// `POST /api/auth/logout`: 204, and the old session is gone from the store.
+pub async fn logout(session: Session) -> Result<StatusCode, AppError> {
+    auth::logout(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/auth/token`: 200 `{"access_token","token_type","expires_in"}` · 401 · 429.
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    parts: Parts,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> Result<Json<TokenResponse>, AppError> {
+    let ip = client_ip(&state, peer, &parts);
+    auth::token(&state.services, ip, &creds).await.map(Json)
+}
+
+/// `GET /api/users/me`: 200 user · 401.
+pub async fn me(RequireUser(user): RequireUser) -> Json<User> {
+    Json(user)
+}

@@ -1,0 +1,646 @@
+//! Accounts over the public API: signup, login, sessions, tokens, limits, CSRF and roles.
+
+mod common;
+
+use common::{session_cookie, spawn_sharing, spawn_with, TestApp};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn app(db: PgPool) -> TestApp {
+    spawn_with(
+        db,
+        &[("OUTBOX_WORKER", "off"), ("RATE_LIMIT_WINDOW_SECS", "2")],
+    )
+    .await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signup_answers_201_with_the_user_and_normalizes_the_email(db: PgPool) {
+    let app = app(db).await;
+    let res = app
+        .post_json(
+            "/api/users",
+            json!({"email": " Ann@Example.COM ", "password": PASSWORD, "name": "Ann"}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 201);
+    let user: Value = res.json().await.expect("json");
+    assert_eq!(
+        (user["email"].as_str(), user["name"].as_str()),
+        (Some("ann@example.com"), Some("Ann"))
+    );
+    assert!(user["id"].as_str().is_some_and(|id| id.len() == 36));
+    let hash: String =
+        sqlx::query_scalar!("SELECT password_hash FROM users WHERE email = 'ann@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .expect("stored");
+    assert!(hash.starts_with("$argon2id$"), "argon2id, never plain text");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signup_refuses_a_taken_email_with_409_and_writes_nothing(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let res = app
+        .post_json(
+            "/api/users",
+            json!({"email": "ANN@example.com", "password": PASSWORD, "name": "Other"}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 409);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "conflict");
+    let (users, events) = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM users) AS "u!", (SELECT count(*) FROM outbox) AS "e!""#
+    )
+    .fetch_one(&app.db)
+    .await
+    .map(|r| (r.u, r.e))
+    .expect("counts");
+    assert_eq!((users, events), (1, 1), "no second user, no second event");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signup_with_invalid_fields_is_422_naming_each_field(db: PgPool) {
+    let app = app(db).await;
+    let res = app
+        .post_json(
+            "/api/users",
+            json!({"email": "not-an-email", "password": "short", "name": ""}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let body: Value = res.json().await.expect("json");
+    for field in ["email", "password", "name"] {
+        assert!(body["error"]["fields"][field].is_array(), "{field}: {body}");
+    }
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(users, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn malformed_and_mistyped_bodies_are_400(db: PgPool) {
+    let app = app(db).await;
+    for (body, content_type) in [
+        ("{not json", "application/json"),
+        (
+            r#"{"email": 5, "password": [], "name": null}"#,
+            "application/json",
+        ),
+        (r#"{"email":"a@b.co"}"#, "application/json"),
+        (
+            r#"{"email":"a@b.co","password":"x","name":"y"}"#,
+            "text/plain",
+        ),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/users"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status().as_u16(), 400, "{body} as {content_type}");
+        let json: Value = res.json().await.expect("error body");
+        assert_eq!(json["error"]["code"], "bad_request");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn login_gives_the_same_401_for_unknown_email_and_wrong_password(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let wrong = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "ann@example.com", "password": "wrong password!"}),
+            &[],
+        )
+        .await;
+    let unknown = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "bob@example.com", "password": PASSWORD}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (wrong.status().as_u16(), unknown.status().as_u16()),
+        (401, 401)
+    );
+    let (a, b): (Value, Value) = (
+        wrong.json().await.expect("json"),
+        unknown.json().await.expect("json"),
+    );
+    assert_eq!(a, b, "the answers must not tell which part was wrong");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn login_rotates_the_session_id_and_logout_kills_the_old_cookie(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let first = app.login("ann@example.com", PASSWORD).await;
+    assert_eq!(
+        app.get_with_cookie("/api/users/me", &first)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // Logging in again while holding a session must issue a different id.
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "ann@example.com", "password": PASSWORD}),
+            &[("cookie", first.as_str())],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let second = session_cookie(&res).expect("new cookie");
+    assert_ne!(first, second, "login must rotate the session id");
+    assert_eq!(
+        app.get_with_cookie("/api/users/me", &first)
+            .await
+            .status()
+            .as_u16(),
+        401,
+        "the old id is dead"
+    );
+
+    let res = app
+        .post_json(
+            "/api/auth/logout",
+            json!({}),
+            &[("cookie", second.as_str())],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 204);
+    let me = app.get_with_cookie("/api/users/me", &second).await;
+    assert_eq!(
+        me.status().as_u16(),
+        401,
+        "a logged-out cookie is worthless"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn session_cookies_are_http_only_and_same_site_lax(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "ann@example.com", "password": PASSWORD}),
+            &[],
+        )
+        .await;
+    let raw = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+        "{raw}"
+    );
+    assert!(!raw.contains("Secure"), "plain-HTTP development cookies");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn failed_logins_are_limited_per_email_then_recover(db: PgPool) {
+    let app = spawn_with(
+        db,
+        &[
+            ("OUTBOX_WORKER", "off"),
+            ("RATE_LIMIT_WINDOW_SECS", "2"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let attempt = |ip: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/auth/login",
+                json!({"email": "ann@example.com", "password": password}),
+                &[("x-forwarded-for", ip)],
+            )
+            .await
+        }
+    };
+    // Each failure from a different address: only the per-email counter can trip.
+    for i in 0..5 {
+        let ip: &'static str = [
+            "198.51.100.1",
+            "198.51.100.2",
+            "198.51.100.3",
+            "198.51.100.4",
+            "198.51.100.5",
+        ][i];
+        assert_eq!(attempt(ip, "wrong password!").await.status().as_u16(), 401);
+    }
+    let limited = attempt("198.51.100.6", PASSWORD).await;
+    assert_eq!(
+        limited.status().as_u16(),
+        429,
+        "even the right password waits out the limit"
+    );
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&retry));
+    let body: Value = limited.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Another account from another address is not affected.
+    app.signup("bob@example.com", PASSWORD).await;
+    let bob = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "bob@example.com", "password": PASSWORD}),
+            &[("x-forwarded-for", "203.0.113.50")],
+        )
+        .await;
+    assert_eq!(bob.status().as_u16(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    assert_eq!(
+        attempt("198.51.100.7", PASSWORD).await.status().as_u16(),
+        200,
+        "recovers after the window"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn failed_logins_are_limited_per_ip_and_successes_do_not_count(db: PgPool) {
+    let app = spawn_with(
+        db,
+        &[
+            ("OUTBOX_WORKER", "off"),
+            ("RATE_LIMIT_WINDOW_SECS", "2"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let from = |email: String, password: &'static str, ip: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/auth/login",
+                json!({"email": email, "password": password}),
+                &[("x-forwarded-for", ip)],
+            )
+            .await
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            from("ann@example.com".into(), PASSWORD, "198.51.100.9")
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    for i in 0..5 {
+        assert_eq!(
+            from(
+                format!("nobody{i}@example.com"),
+                "wrong password!",
+                "198.51.100.9"
+            )
+            .await
+            .status()
+            .as_u16(),
+            401
+        );
+    }
+    assert_eq!(
+        from("ann@example.com".into(), PASSWORD, "198.51.100.9")
+            .await
+            .status()
+            .as_u16(),
+        429,
+        "that IP is limited"
+    );
+    assert_eq!(
+        from("ann@example.com".into(), PASSWORD, "198.51.100.10")
+            .await
+            .status()
+            .as_u16(),
+        200,
+        "other IPs are not"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_app_instances_share_the_rate_limit(db: PgPool) {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4());
+    let env = [("OUTBOX_WORKER", "off"), ("RATE_LIMIT_WINDOW_SECS", "5")];
+    let a = spawn_sharing(db.clone(), &env, &prefix).await;
+    let b = spawn_sharing(db, &env, &prefix).await;
+    a.signup("ann@example.com", PASSWORD).await;
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let res = app
+            .post_json(
+                "/api/auth/login",
+                json!({"email": "ann@example.com", "password": "wrong password!"}),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 401);
+    }
+    for app in [&a, &b] {
+        let res = app
+            .post_json(
+                "/api/auth/login",
+                json!({"email": "ann@example.com", "password": PASSWORD}),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            res.status().as_u16(),
+            429,
+            "both replicas see all five failures"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn api_tokens_authenticate_and_bad_tokens_are_401(db: PgPool) {
+    let app = app(db).await;
+    let user = app.signup("ann@example.com", PASSWORD).await;
+    let res = app
+        .post_json(
+            "/api/auth/token",
+            json!({"email": "ann@example.com", "password": PASSWORD}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let token: Value = res.json().await.expect("json");
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["expires_in"], 3600);
+    let jwt = token["access_token"].as_str().expect("token").to_owned();
+    let me = |auth: String| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url("/api/users/me"))
+                .header("authorization", auth)
+                .send()
+                .await
+                .expect("send")
+        }
+    };
+    let ok = me(format!("Bearer {jwt}")).await;
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.json::<Value>().await.expect("json")["id"], user["id"]);
+
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let mut payload = parts[1].to_owned();
+    let flipped = if payload.ends_with('A') { 'B' } else { 'A' };
+    payload.pop();
+    payload.push(flipped);
+    let tampered = format!("{}.{}.{}", parts[0], payload, parts[2]);
+    let alg_none = format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}.", parts[1]);
+    let claims = |exp: u64| json!({"sub": user["id"], "iat": exp - 3600, "exp": exp, "iss": "bazaar", "aud": "bazaar-api"});
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let sign = |secret: &str, claims: Value| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign")
+    };
+    let dev_secret = "dev-only-jwt-secret-change-me-in-production-000000";
+    let expired = sign(dev_secret, claims(now - 120));
+    let foreign = sign(
+        "another-secret-that-is-long-enough-123456",
+        claims(now + 600),
+    );
+    assert_eq!(
+        me(format!("Bearer {}", sign(dev_secret, claims(now + 600))))
+            .await
+            .status()
+            .as_u16(),
+        200,
+        "control: a good token"
+    );
+    for (what, auth) in [
+        ("expired", format!("Bearer {expired}")),
+        ("tampered", format!("Bearer {tampered}")),
+        ("alg none", format!("Bearer {alg_none}")),
+        ("wrong secret", format!("Bearer {foreign}")),
+        ("garbage", "Bearer not.a.token".to_owned()),
+        ("wrong scheme", format!("Basic {jwt}")),
+    ] {
+        let res = me(auth).await;
+        assert_eq!(res.status().as_u16(), 401, "{what}");
+        assert_eq!(
+            res.json::<Value>().await.expect("json")["error"]["code"],
+            "unauthorized",
+            "{what}"
+        );
+    }
+    let bad = app
+        .post_json(
+            "/api/auth/token",
+            json!({"email": "ann@example.com", "password": "wrong password!"}),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 401);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cross_origin_posts_with_a_cookie_are_refused(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let cookie = app.login("ann@example.com", PASSWORD).await;
+    let evil = app
+        .post_json(
+            "/api/auth/logout",
+            json!({}),
+            &[
+                ("cookie", cookie.as_str()),
+                ("origin", "https://evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(evil.status().as_u16(), 403);
+    assert_eq!(
+        evil.json::<Value>().await.expect("json")["error"]["code"],
+        "forbidden"
+    );
+    assert_eq!(
+        app.get_with_cookie("/api/users/me", &cookie)
+            .await
+            .status()
+            .as_u16(),
+        200,
+        "still signed in"
+    );
+    let form = app
+        .client
+        .post(app.url("/rpc/accounts/logout"))
+        .header("cookie", cookie.as_str())
+        .header("referer", "https://evil.example/page")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        form.status().as_u16(),
+        403,
+        "server functions are covered too"
+    );
+    let ours = app
+        .post_json(
+            "/api/auth/logout",
+            json!({}),
+            &[("cookie", cookie.as_str()), ("origin", app.base.as_str())],
+        )
+        .await;
+    assert_eq!(ours.status().as_u16(), 204);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_carry_a_nonce_csp_and_frame_protection(db: PgPool) {
+    let app = app(db).await;
+    let res = app.get("/login").await;
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("nonce in CSP")
+        .to_owned();
+    let html = res.text().await.expect("html");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the inline hydration script carries the nonce"
+    );
+    let api = app.get("/api/catalog/categories").await;
+    assert!(api.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .contains("default-src 'none'"));
+    assert_eq!(api.headers()["x-frame-options"], "DENY");
+}
+
+/// One row of the matrix: method, path, form body, and the status for anonymous, customer, admin.
+type MatrixRow = (&'static str, &'static str, Option<Value>, u16, u16, u16);
+
+/// Who may do what. Rows are added as routes appear; deny is the default.
+#[sqlx::test(migrations = "../migrations")]
+async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
+    let app = app(db).await;
+    app.signup("shopper@example.com", PASSWORD).await;
+    let accounts = domain::Accounts::new(
+        app.db.clone(),
+        domain::accounts::TokenKeys::new(
+            "x".repeat(40).as_str(),
+            std::time::Duration::from_secs(60),
+        ),
+    );
+    accounts
+        .create_admin(
+            &types::Email::parse("admin@example.com").expect("email"),
+            &types::Password::parse(PASSWORD).expect("password"),
+            &types::PersonName::parse("Admin").expect("name"),
+        )
+        .await
+        .expect("admin");
+    let customer = app.login("shopper@example.com", PASSWORD).await;
+    let admin = app.login("admin@example.com", PASSWORD).await;
+
+    // (method, path, body, anonymous, customer, admin)
+    let rows: &[MatrixRow] = &[
+        ("GET", "/api/catalog/categories", None, 200, 200, 200),
+        ("GET", "/api/catalog/products", None, 200, 200, 200),
+        ("GET", "/api/users/me", None, 401, 200, 200),
+        ("GET", "/account", None, 302, 200, 200),
+        (
+            "POST",
+            "/rpc/accounts/account",
+            Some(json!({})),
+            401,
+            200,
+            200,
+        ),
+        (
+            "POST",
+            "/rpc/accounts/profile",
+            Some(json!({"name": "New Name"})),
+            401,
+            200,
+            200,
+        ),
+        (
+            "POST",
+            "/rpc/accounts/address/delete",
+            Some(json!({"id": "00000000-0000-0000-0000-000000000000"})),
+            401,
+            404,
+            404,
+        ),
+        ("GET", "/dev/mailbox.json", None, 200, 200, 200),
+    ];
+    for (method, path, body, anon, cust, adm) in rows {
+        for (who, cookie, expected) in [
+            ("anonymous", None, anon),
+            ("customer", Some(&customer), cust),
+            ("admin", Some(&admin), adm),
+        ] {
+            let mut req = match *method {
+                // Pages are asked for the way a browser asks.
+                "GET" if !path.starts_with("/api") => {
+                    app.client.get(app.url(path)).header("accept", "text/html")
+                }
+                "GET" => app.client.get(app.url(path)),
+                _ => app.client.post(app.url(path)),
+            };
+            if let Some(body) = body {
+                // Server functions take form-encoded arguments.
+                let form: Vec<(String, String)> = body
+                    .as_object()
+                    .expect("object")
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                req = req.form(&form);
+            }
+            if let Some(cookie) = cookie {
+                req = req.header("cookie", cookie.as_str());
+            }
+            let status = req.send().await.expect("send").status().as_u16();
+            assert_eq!(status, *expected, "{who} {method} {path}");
+        }
+    }
+}
