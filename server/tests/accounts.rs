@@ -382,6 +382,28 @@ async fn two_app_instances_share_the_rate_limit(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn signups_are_limited_per_ip(db: PgPool) {
+    let app = app(db).await;
+    for i in 0..10 {
+        app.signup(&format!("user{i}@example.com"), PASSWORD).await;
+    }
+    let res = app
+        .post_json(
+            "/api/users",
+            json!({"email": "one-more@example.com", "password": PASSWORD, "name": "X"}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(users, 10);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn api_tokens_authenticate_and_bad_tokens_are_401(db: PgPool) {
     let app = app(db).await;
     let user = app.signup("ann@example.com", PASSWORD).await;

@@ -20,10 +20,22 @@ pub fn set_status(code: u16) {
     }
 }
 
-/// Passes a result through, giving an error response its proper HTTP status.
+/// Passes a result through, giving an error response its proper HTTP status, except for
+/// a form posted without JavaScript: that one must stay a 302 back to the form, which
+/// then shows the error (Leptos carries it in the URL).
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        set_status(err.status());
+        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts.method == http::Method::POST
+                && parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+        });
+        if !plain_form_post {
+            set_status(err.status());
+        }
     }
     result
 }
