@@ -69,12 +69,73 @@ pub fn build() -> Value {
                     "404": error_response("Unknown or archived product")
                 }
             }},
+            "/api/users": { "post": {
+                "summary": "Sign up", "operationId": "signup", "tags": ["accounts"],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {"$ref":"#/components/schemas/Signup"} } } },
+                "responses": {
+                    "201": json_response("The new user", json!({"$ref":"#/components/schemas/User"})),
+                    "400": error_response("Malformed JSON"),
+                    "409": error_response("The email is taken"),
+                    "422": error_response("Invalid fields (password under 10 characters, bad email)"),
+                    "429": error_response("Too many signups from this address")
+                }
+            }},
+            "/api/users/me": { "get": {
+                "summary": "The signed-in user", "operationId": "me", "tags": ["accounts"],
+                "security": [{"bearer": []}, {"session": []}],
+                "responses": {
+                    "200": json_response("The user", json!({"$ref":"#/components/schemas/User"})),
+                    "401": error_response("Not signed in, or a bad token")
+                }
+            }},
+            "/api/auth/login": { "post": {
+                "summary": "Sign in with a session cookie (new session id)", "operationId": "login", "tags": ["accounts"],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {"$ref":"#/components/schemas/Credentials"} } } },
+                "responses": {
+                    "200": json_response("The user; Set-Cookie carries the session", json!({"$ref":"#/components/schemas/User"})),
+                    "401": error_response("Wrong credentials (the same for an unknown email)"),
+                    "429": error_response("Too many failed attempts for this email or IP; see Retry-After")
+                }
+            }},
+            "/api/auth/logout": { "post": {
+                "summary": "Sign out; the session is deleted", "operationId": "logout", "tags": ["accounts"],
+                "responses": { "204": { "description": "Signed out" } }
+            }},
+            "/api/auth/token": { "post": {
+                "summary": "Issue a Bearer token for API clients", "operationId": "token", "tags": ["accounts"],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {"$ref":"#/components/schemas/Credentials"} } } },
+                "responses": {
+                    "200": json_response("A signed JWT", json!({"$ref":"#/components/schemas/Token"})),
+                    "401": error_response("Wrong credentials"),
+                    "429": error_response("Too many failed attempts; see Retry-After")
+                }
+            }},
             "/api/openapi.json": { "get": {
                 "summary": "This document", "operationId": "openapi", "tags": ["operations"],
                 "responses": { "200": json_response("OpenAPI 3.1", json!({"type":"object"})) }
             }}
         },
-        "components": { "schemas": {
+        "components": {
+        "securitySchemes": {
+            "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+            "session": { "type": "apiKey", "in": "cookie", "name": "bazaar_session" }
+        },
+        "schemas": {
+            "User": { "type": "object", "required": ["id","email","name"], "properties": {
+                "id": {"type":"string","format":"uuid"}, "email": {"type":"string","format":"email"},
+                "name": {"type":"string"}, "role": {"type":"string","enum":["customer","admin"]}
+            }},
+            "Signup": { "type": "object", "required": ["email","password","name"], "properties": {
+                "email": {"type":"string","format":"email"}, "password": {"type":"string","minLength":10,"maxLength":256},
+                "name": {"type":"string","minLength":1,"maxLength":100}
+            }},
+            "Credentials": { "type": "object", "required": ["email","password"], "properties": {
+                "email": {"type":"string"}, "password": {"type":"string"}
+            }},
+            "Token": { "type": "object", "required": ["access_token","token_type","expires_in"], "properties": {
+                "access_token": {"type":"string"}, "token_type": {"type":"string","enum":["Bearer"]},
+                "expires_in": {"type":"integer","description":"Seconds"}
+            }},
             "Money": { "type": "object", "required": ["amount","currency"], "properties": {
                 "amount": {"type":"integer","format":"int64","description":"Integer minor units, e.g. cents"},
                 "currency": {"type":"string","pattern":"^[A-Z]{3}$"}
