@@ -666,3 +666,140 @@ async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
         }
     }
 }
+
+async fn rpc(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("send")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn saved_addresses_are_validated_private_and_removable(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    app.signup("bob@example.com", PASSWORD).await;
+    let ann = app.login("ann@example.com", PASSWORD).await;
+    let bob = app.login("bob@example.com", PASSWORD).await;
+    let address = [
+        ("address[name]", "Ann Lee"),
+        ("address[line1]", "1 Main St"),
+        ("address[line2]", ""),
+        ("address[city]", "Springfield"),
+        ("address[postal_code]", "12345"),
+        ("address[country]", "us"),
+    ];
+    let res = rpc(&app, "/rpc/accounts/address/add", &ann, &address).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let saved: Value = res.json().await.expect("json");
+    assert_eq!(
+        (saved["country"].as_str(), saved["line2"].is_null()),
+        (Some("US"), true)
+    );
+    let id = saved["id"].as_str().expect("id").to_owned();
+
+    let mut bad = address.to_vec();
+    bad[5] = ("address[country]", "USA");
+    bad[0] = ("address[name]", "  ");
+    let res = rpc(&app, "/rpc/accounts/address/add", &ann, &bad).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let err: Value = res.json().await.expect("json");
+    assert!(
+        err["Validation"]["fields"]["country"].is_array()
+            && err["Validation"]["fields"]["name"].is_array(),
+        "{err}"
+    );
+
+    // Bob can neither see nor delete Ann's address.
+    let res = rpc(&app, "/rpc/accounts/address/delete", &bob, &[("id", &id)]).await;
+    assert_eq!(res.status().as_u16(), 404);
+    let count = || async {
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM addresses"#)
+            .fetch_one(&app.db)
+            .await
+            .expect("count")
+    };
+    assert_eq!(count().await, 1);
+    let res = rpc(&app, "/rpc/accounts/address/delete", &ann, &[("id", &id)]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(count().await, 0);
+    let res = rpc(
+        &app,
+        "/rpc/accounts/address/delete",
+        &ann,
+        &[("id", "not-a-uuid")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 404);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn profile_names_are_validated_and_saved(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let ann = app.login("ann@example.com", PASSWORD).await;
+    assert_eq!(
+        rpc(&app, "/rpc/accounts/profile", &ann, &[("name", " ")])
+            .await
+            .status()
+            .as_u16(),
+        422
+    );
+    assert_eq!(
+        rpc(&app, "/rpc/accounts/profile", &ann, &[("name", "Ann Lee")])
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let me: Value = app
+        .get_with_cookie("/api/users/me", &ann)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["name"], "Ann Lee");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn production_session_cookies_are_secure(db: PgPool) {
+    let app = spawn_with(
+        db,
+        &[
+            ("APP_ENV", "production"),
+            ("OUTBOX_WORKER", "off"),
+            ("DATABASE_URL", "postgres://unused"),
+            ("PUBLIC_URL", "https://shop.example.com"),
+            (
+                "JWT_SECRET",
+                "a-very-long-random-jwt-secret-value-1234567890",
+            ),
+            (
+                "SESSION_SECRET",
+                "a-very-long-random-session-secret-value-123456",
+            ),
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ("SMTP_URL", "smtp://127.0.0.1:1"),
+        ],
+    )
+    .await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            json!({"email": "ann@example.com", "password": PASSWORD}),
+            &[],
+        )
+        .await;
+    let raw = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_owned();
+    assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "{raw}");
+}
