@@ -3,9 +3,11 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod cart;
 pub mod catalog;
 pub mod mail;
 pub mod media;
+pub mod orders;
 pub mod outbox;
 pub mod ratelimit;
 pub mod redis;
@@ -32,6 +34,8 @@ pub struct Settings {
     pub rate_window: Duration,
     /// Whether this is production (no dev mailbox, Secure cookies).
     pub production: bool,
+    /// Shipping, tax and the unpaid-order hold.
+    pub pricing: orders::Pricing,
 }
 
 /// The domain services, cheap to clone; the web layer puts one in every request's context.
@@ -49,6 +53,10 @@ pub struct Services {
     pub limiter: ratelimit::RateLimiter,
     /// Outgoing email.
     pub mailer: mail::Mailer,
+    /// Carts in Redis.
+    pub carts: cart::Carts,
+    /// Orders.
+    pub orders: orders::Orders,
     /// Whether this is production.
     pub production: bool,
 }
@@ -68,6 +76,8 @@ impl Services {
                 settings.rate_window,
             ),
             mailer,
+            carts: cart::Carts::new(redis.clone(), db.clone()),
+            orders: orders::Orders::new(db.clone(), settings.pricing),
             production: settings.production,
             redis,
             db,

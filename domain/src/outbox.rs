@@ -18,6 +18,8 @@ pub mod topics {
     pub const USER_CREATED: &str = "user_created";
     /// A password reset was asked for: `{"user_id","email","secret"}`.
     pub const PASSWORD_RESET_REQUESTED: &str = "password_reset_requested";
+    /// An order was placed: `{"order_id","email","total","currency"}`.
+    pub const ORDER_CREATED: &str = "order_created";
 }
 
 /// Writes an event inside the caller's transaction.

@@ -63,6 +63,7 @@ pub struct Config {
     pub jwt_ttl: Duration,
     pub rate_limit_window: Duration,
     pub outbox_worker: bool,
+    pub pricing: domain::orders::Pricing,
 }
 
 /// Why the configuration was refused; each message names the variable to fix.
@@ -179,6 +180,12 @@ impl Config {
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 20, 0, 600));
 
         let jwt_ttl = Duration::from_secs(number("JWT_TTL_SECS", 3600, 60, 86_400));
+        let pricing = domain::orders::Pricing {
+            standard_shipping: number("SHIPPING_STANDARD_CENTS", 500, 0, 1_000_000) as i64,
+            express_shipping: number("SHIPPING_EXPRESS_CENTS", 1500, 0, 1_000_000) as i64,
+            tax_bps: number("TAX_RATE_BPS", 0, 0, 10_000) as i64,
+            hold: Duration::from_secs(number("ORDER_HOLD_SECS", 1800, 1, 86_400)),
+        };
         let rate_limit_window = Duration::from_secs(number("RATE_LIMIT_WINDOW_SECS", 60, 1, 3600));
         let outbox_worker = match get("OUTBOX_WORKER").as_deref() {
             None | Some("on") | Some("true") | Some("1") => true,
@@ -244,6 +251,7 @@ impl Config {
             jwt_ttl,
             rate_limit_window,
             outbox_worker,
+            pricing,
         })
     }
 

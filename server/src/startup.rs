@@ -71,6 +71,7 @@ pub struct Application {
     port: u16,
     shutdown_grace: Duration,
     worker: Option<OutboxWorker>,
+    expirer: Option<domain::orders::Orders>,
 }
 
 /// A Postgres pool that connects lazily, so the process starts (and reports not ready)
@@ -112,8 +113,10 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             rate_window: config.rate_limit_window,
             production: config.is_production(),
+            pricing: config.pricing.clone(),
         };
         let services = Services::new(db.clone(), redis.clone(), mailer.clone(), settings);
+        let expirer = config.outbox_worker.then(|| services.orders.clone());
         let worker = config.outbox_worker.then(|| {
             let public_url = config.public_url.trim_end_matches('/').to_owned();
             OutboxWorker::new(db, Dispatcher { mailer, public_url })
@@ -132,6 +135,7 @@ impl Application {
             port,
             shutdown_grace,
             worker,
+            expirer,
         })
     }
 
@@ -153,6 +157,9 @@ impl Application {
     ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(rx.clone())));
+        let expirer = self
+            .expirer
+            .map(|orders| tokio::spawn(expire_loop(orders, rx.clone())));
         // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -179,11 +186,24 @@ impl Application {
                 Ok(())
             }
         };
-        if let Some(worker) = worker {
-            // The stop signal has been sent; the worker finishes the event in hand.
-            let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+        // The stop signal has been sent; background jobs finish what they hold.
+        for job in worker.into_iter().chain(expirer) {
+            let _ = tokio::time::timeout(Duration::from_secs(10), job).await;
         }
         result
+    }
+}
+
+/// Cancels unpaid orders past their hold every few seconds, until `stop`.
+async fn expire_loop(orders: domain::orders::Orders, mut stop: tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if let Err(e) = orders.expire_unpaid().await {
+            tracing::warn!(error = %e, "expiring unpaid orders failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => {}
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod error;
 pub mod money;
 pub mod newtypes;
+pub mod orders;
 
 pub use accounts::{
     Address, Credentials, NewUser, Password, PersonName, Role, SignupRequest, TokenResponse, User,
@@ -20,3 +21,7 @@ pub use catalog::{
 pub use error::{AppError, FieldErrors};
 pub use money::{Currency, Money};
 pub use newtypes::{Email, ParseError, Quantity, Sku, Slug};
+pub use orders::{
+    AddToCart, Cart, CartLine, CheckoutRequest, CheckoutResponse, Order, OrderLine, OrderStatus,
+    SetQuantity, ShippingMethod,
+};

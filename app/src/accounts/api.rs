@@ -42,7 +42,7 @@ pub async fn signup(name: String, email: String, password: String) -> Result<Use
             .consume(&[ip_key], auth::signup_limit(&services))
             .await?;
         let user = services.accounts.signup(&new).await?;
-        auth::start_session(&session, &user).await?;
+        auth::start_session(&services, &session, &user).await?;
         leptos_axum::redirect("/account");
         Ok(user)
     }

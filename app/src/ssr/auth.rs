@@ -3,7 +3,7 @@
 //! the default: no user is `Unauthorized`, a user without the role is `Forbidden`.
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use domain::{ratelimit::Limit, Services};
+use domain::{cart::CartOwner, ratelimit::Limit, Services};
 use http::{header, request::Parts, HeaderMap};
 use leptos::prelude::*;
 use std::net::{IpAddr, SocketAddr};
@@ -138,17 +138,67 @@ pub async fn login(
     creds: &Credentials,
 ) -> Result<User, AppError> {
     let user = checked_credentials(services, ip, creds).await?;
-    start_session(session, &user).await?;
+    start_session(services, session, &user).await?;
     Ok(user)
 }
 
-/// Makes `user` the session's user under a new session id.
-pub async fn start_session(session: &Session, user: &User) -> Result<(), AppError> {
+/// The session key of a guest's cart id.
+pub const CART_KEY: &str = "cart_id";
+
+/// Makes `user` the session's user under a new session id, and moves the guest cart over.
+pub async fn start_session(
+    services: &Services,
+    session: &Session,
+    user: &User,
+) -> Result<(), AppError> {
+    let guest_cart: Option<String> = session.get(CART_KEY).await.map_err(session_unavailable)?;
     session.cycle_id().await.map_err(session_unavailable)?;
     session
         .insert(USER_KEY, &user.id)
         .await
-        .map_err(session_unavailable)
+        .map_err(session_unavailable)?;
+    if let Some(guest) = guest_cart {
+        let _ = session.remove::<String>(CART_KEY).await;
+        services
+            .carts
+            .merge(&CartOwner::Guest(guest), &CartOwner::User(user.id.clone()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whose cart this request works on. A guest gets a cart id in the session (and so a
+/// session cookie) only when `create` is set, i.e. on the first change.
+pub async fn cart_owner(
+    session: &Session,
+    user: Option<&User>,
+    create: bool,
+) -> Result<Option<CartOwner>, AppError> {
+    if let Some(user) = user {
+        return Ok(Some(CartOwner::User(user.id.clone())));
+    }
+    let existing: Option<String> = session.get(CART_KEY).await.map_err(session_unavailable)?;
+    match existing {
+        Some(id) => Ok(Some(CartOwner::Guest(id))),
+        None if create => {
+            // A random 128-bit id, the same generator sessions use.
+            let id = tower_sessions::session::Id::default().to_string();
+            session
+                .insert(CART_KEY, &id)
+                .await
+                .map_err(session_unavailable)?;
+            Ok(Some(CartOwner::Guest(id)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The idempotency scope of a checkout: the user, or the guest's cart.
+pub fn checkout_scope(owner: &CartOwner) -> String {
+    match owner {
+        CartOwner::User(id) => format!("user:{id}"),
+        CartOwner::Guest(id) => format!("guest:{id}"),
+    }
 }
 
 /// Issues an API token for valid credentials, throttled like login.

@@ -2,6 +2,7 @@
 //! functions live under `/rpc`, so the two never collide.
 
 mod accounts;
+pub mod cart;
 mod catalog;
 mod openapi;
 
@@ -12,7 +13,7 @@ use axum::{
     http::{header, request::Parts, Request, Response},
     middleware::Next,
     response::IntoResponse,
-    routing::{get, post},
+    routing::{get, patch, post},
     Router,
 };
 use serde::de::DeserializeOwned;
@@ -30,6 +31,12 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))
         .route("/auth/token", post(accounts::token))
+        .route("/cart", get(cart::get))
+        .route("/cart/items", post(cart::add))
+        .route("/cart/items/{sku}", patch(cart::set).delete(cart::remove))
+        .route("/checkout", post(cart::checkout))
+        .route("/orders", get(cart::orders))
+        .route("/orders/{id}", get(cart::order))
         .fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
 }
 

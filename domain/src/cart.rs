@@ -1,0 +1,244 @@
+//! The cart service: carts in Redis (a hash of SKU → quantity per owner, idle for at most
+//! 30 days), priced from Postgres on every read.
+
+use crate::redis::{unavailable, Redis};
+use redis::AsyncCommands;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::Duration;
+use types::{AppError, Cart, CartLine, Currency, Money, Quantity, Sku};
+
+/// How long an untouched cart lives.
+pub const CART_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Whose cart: a signed-in user's, or a guest session's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CartOwner {
+    User(String),
+    Guest(String),
+}
+
+impl CartOwner {
+    fn key(&self) -> String {
+        match self {
+            CartOwner::User(id) => format!("cart:user:{id}"),
+            CartOwner::Guest(id) => format!("cart:guest:{id}"),
+        }
+    }
+}
+
+/// A variant as the cart needs it.
+struct Priced {
+    name: String,
+    price: Money,
+    available: i64,
+}
+
+/// Carts on Redis, prices and stock from Postgres.
+#[derive(Clone)]
+pub struct Carts {
+    redis: Redis,
+    db: PgPool,
+}
+
+impl Carts {
+    /// The service.
+    pub fn new(redis: Redis, db: PgPool) -> Self {
+        Carts { redis, db }
+    }
+
+    async fn raw(&self, owner: &CartOwner) -> Result<Vec<(String, i64)>, AppError> {
+        let mut conn = self.redis.conn().await?;
+        let map: HashMap<String, i64> = conn
+            .hgetall(self.redis.key(&owner.key()))
+            .await
+            .map_err(unavailable)?;
+        let mut lines: Vec<_> = map.into_iter().filter(|(_, q)| *q > 0).collect();
+        lines.sort();
+        Ok(lines)
+    }
+
+    async fn priced(&self, skus: &[String]) -> Result<HashMap<String, Priced>, AppError> {
+        let rows = sqlx::query!(
+            r#"SELECT v.sku, p.name AS product, v.name AS variant, v.price_amount, v.currency, v.stock
+               FROM variants v JOIN products p ON p.id = v.product_id
+               WHERE v.sku = ANY($1) AND p.active"#,
+            skus
+        )
+        .fetch_all(&self.db)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let currency = Currency::parse(&r.currency)
+                    .map_err(|e| AppError::internal("cart currency", e))?;
+                let name = if r.variant == "Standard" {
+                    r.product
+                } else {
+                    format!("{} — {}", r.product, r.variant)
+                };
+                Ok((
+                    r.sku,
+                    Priced {
+                        name,
+                        price: Money::new(r.price_amount, currency),
+                        available: i64::from(r.stock),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The cart with current prices. Lines whose product was archived drop out.
+    pub async fn view(&self, owner: &CartOwner) -> Result<Cart, AppError> {
+        let raw = self.raw(owner).await?;
+        let skus: Vec<String> = raw.iter().map(|(s, _)| s.clone()).collect();
+        let priced = if skus.is_empty() {
+            HashMap::new()
+        } else {
+            self.priced(&skus).await?
+        };
+        let mut items = Vec::with_capacity(raw.len());
+        let mut subtotal = Money::new(0, Currency::USD);
+        for (sku, quantity) in raw {
+            let Some(p) = priced.get(&sku) else { continue };
+            let line_total = p
+                .price
+                .checked_mul(quantity)
+                .ok_or_else(|| AppError::internal("cart", "overflow"))?;
+            subtotal = subtotal
+                .checked_add(line_total)
+                .ok_or_else(|| AppError::internal("cart", "mixed currencies"))?;
+            items.push(CartLine {
+                sku,
+                name: p.name.clone(),
+                quantity,
+                unit_price: p.price,
+                line_total,
+                available: p.available,
+            });
+        }
+        let item_count = items.iter().map(|l| l.quantity).sum();
+        Ok(Cart {
+            items,
+            subtotal,
+            item_count,
+        })
+    }
+
+    /// How many units of `sku` can be sold now; 404 when unknown or archived.
+    async fn available(&self, sku: &Sku) -> Result<i64, AppError> {
+        let priced = self.priced(&[sku.to_string()]).await?;
+        priced
+            .get(sku.as_str())
+            .map(|p| p.available)
+            .ok_or_else(|| AppError::not_found("product variant"))
+    }
+
+    async fn write(&self, owner: &CartOwner, sku: &Sku, quantity: i64) -> Result<(), AppError> {
+        let mut conn = self.redis.conn().await?;
+        let key = self.redis.key(&owner.key());
+        let mut pipe = redis::pipe();
+        if quantity > 0 {
+            pipe.hset(&key, sku.as_str(), quantity).ignore();
+        } else {
+            pipe.hdel(&key, sku.as_str()).ignore();
+        }
+        pipe.expire(&key, CART_TTL.as_secs() as i64).ignore();
+        pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
+    }
+
+    async fn current(&self, owner: &CartOwner, sku: &Sku) -> Result<i64, AppError> {
+        let mut conn = self.redis.conn().await?;
+        let q: Option<i64> = conn
+            .hget(self.redis.key(&owner.key()), sku.as_str())
+            .await
+            .map_err(unavailable)?;
+        Ok(q.unwrap_or(0))
+    }
+
+    fn check_total(total: i64, available: i64) -> Result<(), AppError> {
+        if total > i64::from(Quantity::MAX) {
+            return Err(AppError::Validation {
+                message: format!("A cart line holds at most {} units.", Quantity::MAX),
+                fields: [(
+                    "quantity".to_owned(),
+                    vec!["must be between 1 and 99".to_owned()],
+                )]
+                .into(),
+            });
+        }
+        if total > available {
+            return Err(AppError::Conflict(format!("Only {available} available.")));
+        }
+        Ok(())
+    }
+
+    /// Adds `quantity` of `sku`: 404 unknown SKU, 422 over 99 in the line, 409 over stock.
+    pub async fn add(
+        &self,
+        owner: &CartOwner,
+        sku: &Sku,
+        quantity: Quantity,
+    ) -> Result<Cart, AppError> {
+        let available = self.available(sku).await?;
+        let total = self.current(owner, sku).await? + i64::from(quantity.get());
+        Self::check_total(total, available)?;
+        self.write(owner, sku, total).await?;
+        self.view(owner).await
+    }
+
+    /// Sets the line to `quantity`; 0 removes it.
+    pub async fn set(&self, owner: &CartOwner, sku: &Sku, quantity: i64) -> Result<Cart, AppError> {
+        if quantity != 0 {
+            Quantity::new(quantity).map_err(|e| AppError::Validation {
+                message: e.to_string(),
+                fields: [("quantity".to_owned(), vec![e.to_string()])].into(),
+            })?;
+            let available = self.available(sku).await?;
+            Self::check_total(quantity, available)?;
+        }
+        self.write(owner, sku, quantity).await?;
+        self.view(owner).await
+    }
+
+    /// Removes the line.
+    pub async fn remove(&self, owner: &CartOwner, sku: &Sku) -> Result<Cart, AppError> {
+        self.write(owner, sku, 0).await?;
+        self.view(owner).await
+    }
+
+    /// Empties the cart.
+    pub async fn clear(&self, owner: &CartOwner) -> Result<(), AppError> {
+        let mut conn = self.redis.conn().await?;
+        conn.del::<_, ()>(self.redis.key(&owner.key()))
+            .await
+            .map_err(unavailable)
+    }
+
+    /// The raw lines, for checkout.
+    pub async fn lines(&self, owner: &CartOwner) -> Result<Vec<(String, i64)>, AppError> {
+        self.raw(owner).await
+    }
+
+    /// Moves a guest cart into the user's on login: quantities add up, capped at 99 and at
+    /// what is available; the guest cart is deleted.
+    pub async fn merge(&self, guest: &CartOwner, user: &CartOwner) -> Result<(), AppError> {
+        let guest_lines = self.raw(guest).await?;
+        if guest_lines.is_empty() {
+            return Ok(());
+        }
+        let skus: Vec<String> = guest_lines.iter().map(|(s, _)| s.clone()).collect();
+        let priced = self.priced(&skus).await?;
+        for (sku, q) in guest_lines {
+            let Some(p) = priced.get(&sku) else { continue };
+            let Ok(sku) = Sku::parse(&sku) else { continue };
+            let total = (self.current(user, &sku).await? + q)
+                .min(i64::from(Quantity::MAX))
+                .min(p.available);
+            if total > 0 {
+                self.write(user, &sku, total).await?;
+            }
+        }
+        self.clear(guest).await
+    }
+}

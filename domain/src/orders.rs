@@ -1,0 +1,483 @@
+//! The order service: placing orders (one transaction that prices, reserves stock and
+//! records the `order_created` event), reading them, moving them through the status
+//! machine, and expiring unpaid ones.
+
+use crate::outbox;
+use serde_json::json;
+use sqlx::PgPool;
+use std::time::Duration;
+use types::{
+    Address, AppError, Currency, Email, Money, Order, OrderLine, OrderStatus, ShippingMethod,
+};
+use uuid::Uuid;
+
+/// Shipping and tax rules, from configuration.
+#[derive(Clone, Debug)]
+pub struct Pricing {
+    pub standard_shipping: i64,
+    pub express_shipping: i64,
+    /// Tax in basis points (825 = 8.25 %), on goods and shipping.
+    pub tax_bps: i64,
+    /// How long an unpaid order holds its stock.
+    pub hold: Duration,
+}
+
+impl Default for Pricing {
+    fn default() -> Self {
+        Pricing {
+            standard_shipping: 500,
+            express_shipping: 1500,
+            tax_bps: 0,
+            hold: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl Pricing {
+    /// The shipping charge for `method`.
+    pub fn shipping(&self, method: ShippingMethod) -> i64 {
+        match method {
+            ShippingMethod::Standard => self.standard_shipping,
+            ShippingMethod::Express => self.express_shipping,
+        }
+    }
+
+    /// Tax on `amount`, rounded half up to the minor unit.
+    pub fn tax(&self, amount: i64) -> i64 {
+        (amount * self.tax_bps + 5_000) / 10_000
+    }
+}
+
+/// A validated checkout.
+#[derive(Clone, Debug)]
+pub struct PlaceOrder {
+    /// Who may replay this checkout: `user:{id}` or `guest:{session}`.
+    pub scope: String,
+    pub user_id: Option<String>,
+    pub email: Email,
+    pub address: Address,
+    pub method: ShippingMethod,
+    pub idempotency_key: String,
+    /// SKU and quantity, from the cart.
+    pub lines: Vec<(String, i64)>,
+}
+
+/// The result of placing an order.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    pub order: Order,
+    /// False when an earlier request with the same key already placed it.
+    pub created: bool,
+    pub payment_session: String,
+}
+
+/// Orders on Postgres.
+#[derive(Clone)]
+pub struct Orders {
+    db: PgPool,
+    pub pricing: Pricing,
+}
+
+impl Orders {
+    /// The service.
+    pub fn new(db: PgPool, pricing: Pricing) -> Self {
+        Orders { db, pricing }
+    }
+
+    /// Places an order, all or nothing. Stock is taken with a conditional decrement per
+    /// line (in SKU order, so concurrent checkouts never deadlock); if any line is short,
+    /// nothing is reserved and the 409 names every short line.
+    pub async fn place(&self, input: &PlaceOrder) -> Result<Placed, AppError> {
+        if let Some(existing) = self.by_key(&input.scope, &input.idempotency_key).await? {
+            return Ok(existing);
+        }
+        if input.lines.is_empty() {
+            return Err(AppError::BadRequest("Your cart is empty.".to_owned()));
+        }
+        let mut lines = input.lines.clone();
+        lines.sort();
+        let skus: Vec<String> = lines.iter().map(|(s, _)| s.clone()).collect();
+        let mut tx = self.db.begin().await?;
+        let prices = sqlx::query!(
+            r#"SELECT v.sku, p.name AS product, v.name AS variant, v.price_amount, v.currency
+               FROM variants v JOIN products p ON p.id = v.product_id
+               WHERE v.sku = ANY($1) AND p.active"#,
+            &skus
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut priced = Vec::with_capacity(lines.len());
+        let mut missing = Vec::new();
+        for (sku, qty) in &lines {
+            match prices.iter().find(|p| &p.sku == sku) {
+                Some(p) => {
+                    let name = if p.variant == "Standard" {
+                        p.product.clone()
+                    } else {
+                        format!("{} — {}", p.product, p.variant)
+                    };
+                    priced.push((sku.clone(), name, *qty, p.price_amount, p.currency.clone()));
+                }
+                None => missing.push(sku.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "No longer sold: {}. Remove it from your cart.",
+                missing.join(", ")
+            )));
+        }
+        let currency = priced
+            .first()
+            .map(|p| p.4.clone())
+            .unwrap_or_else(|| "USD".to_owned());
+        if priced.iter().any(|p| p.4 != currency) {
+            return Err(AppError::Conflict("The cart mixes currencies.".to_owned()));
+        }
+        let subtotal: i64 = priced.iter().map(|p| p.2 * p.3).sum();
+        let shipping = self.pricing.shipping(input.method);
+        let tax = self.pricing.tax(subtotal + shipping);
+        let total = subtotal + shipping + tax;
+        let user_id = input
+            .user_id
+            .as_deref()
+            .and_then(|u| Uuid::parse_str(u).ok());
+        let hold = i64::try_from(self.pricing.hold.as_secs()).unwrap_or(1800);
+        let payment_session = format!("dps_{}", Uuid::new_v4().simple());
+
+        let order_id = sqlx::query_scalar!(
+            r#"INSERT INTO orders (user_id, email, currency, subtotal_amount, shipping_amount, tax_amount,
+                                   total_amount, shipping_method, shipping_address, idempotency_scope,
+                                   idempotency_key, payment_session, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + make_interval(secs => $13::bigint))
+               ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+               RETURNING id"#,
+            user_id,
+            input.email.as_str(),
+            currency,
+            subtotal,
+            shipping,
+            tax,
+            total,
+            input.method.as_str(),
+            json!(input.address),
+            input.scope,
+            input.idempotency_key,
+            payment_session,
+            hold,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(order_id) = order_id else {
+            // A concurrent request with the same key committed first: answer with its order.
+            tx.rollback().await?;
+            return self
+                .by_key(&input.scope, &input.idempotency_key)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        "This checkout is already being processed; retry shortly.".to_owned(),
+                    )
+                });
+        };
+
+        let mut short = Vec::new();
+        for (sku, _, qty, _, _) in &priced {
+            let qty = i32::try_from(*qty)
+                .map_err(|_| AppError::BadRequest("quantity too large".to_owned()))?;
+            let taken = sqlx::query_scalar!(
+                "UPDATE variants SET stock = stock - $2 WHERE sku = $1 AND stock >= $2 RETURNING stock",
+                sku,
+                qty
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_none() {
+                let left = sqlx::query_scalar!("SELECT stock FROM variants WHERE sku = $1", sku)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                short.push(format!("{sku} ({left} available, {qty} wanted)"));
+            }
+        }
+        if !short.is_empty() {
+            tx.rollback().await?;
+            return Err(AppError::Conflict(format!(
+                "Not enough stock for: {}.",
+                short.join("; ")
+            )));
+        }
+
+        let (l_skus, l_names, l_qty, l_unit): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) =
+            priced.iter().fold(
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+                |mut acc, (sku, name, qty, unit, _)| {
+                    acc.0.push(sku.clone());
+                    acc.1.push(name.clone());
+                    acc.2.push(i32::try_from(*qty).unwrap_or(0));
+                    acc.3.push(*unit);
+                    acc
+                },
+            );
+        sqlx::query!(
+            r#"INSERT INTO order_lines (order_id, sku, name, quantity, unit_amount)
+               SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int[], $5::bigint[])"#,
+            order_id,
+            &l_skus,
+            &l_names,
+            &l_qty,
+            &l_unit
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO order_status_changes (order_id, from_status, to_status, reason) VALUES ($1, NULL, 'pending_payment', 'checkout')",
+            order_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            outbox::topics::ORDER_CREATED,
+            json!({ "order_id": order_id.to_string(), "email": input.email.as_str(), "total": total, "currency": currency }),
+        )
+        .await?;
+        tx.commit().await?;
+        let order = self
+            .get(&order_id.to_string())
+            .await?
+            .ok_or_else(|| AppError::internal("checkout", "order vanished"))?;
+        Ok(Placed {
+            order,
+            created: true,
+            payment_session,
+        })
+    }
+
+    async fn by_key(&self, scope: &str, key: &str) -> Result<Option<Placed>, AppError> {
+        let found = sqlx::query!(
+            "SELECT id, payment_session FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2",
+            scope,
+            key
+        )
+        .fetch_optional(&self.db)
+        .await?;
+        let Some(found) = found else { return Ok(None) };
+        let order = self
+            .get(&found.id.to_string())
+            .await?
+            .ok_or_else(|| AppError::internal("checkout", "order vanished"))?;
+        Ok(Some(Placed {
+            order,
+            created: false,
+            payment_session: found.payment_session.unwrap_or_default(),
+        }))
+    }
+
+    /// One order by id, whoever owns it (callers check ownership).
+    pub async fn get(&self, id: &str) -> Result<Option<Order>, AppError> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let Some(o) = sqlx::query!(
+            r#"SELECT id, status, currency, subtotal_amount, shipping_amount, tax_amount, total_amount, created_at,
+                      email, shipping_method, shipping_address, tracking_number
+               FROM orders WHERE id = $1"#,
+            id
+        )
+        .fetch_optional(&self.db)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let currency =
+            Currency::parse(&o.currency).map_err(|e| AppError::internal("order currency", e))?;
+        let lines = sqlx::query!("SELECT sku, name, quantity, unit_amount FROM order_lines WHERE order_id = $1 ORDER BY sku", id)
+            .fetch_all(&self.db)
+            .await?
+            .into_iter()
+            .map(|l| OrderLine { sku: l.sku, name: l.name, quantity: i64::from(l.quantity), unit_price: Money::new(l.unit_amount, currency) })
+            .collect();
+        Ok(Some(Order {
+            id: o.id.to_string(),
+            status: OrderStatus::parse(&o.status)
+                .ok_or_else(|| AppError::internal("order status", &o.status))?,
+            lines,
+            subtotal: Money::new(o.subtotal_amount, currency),
+            shipping: Money::new(o.shipping_amount, currency),
+            tax: Money::new(o.tax_amount, currency),
+            total: Money::new(o.total_amount, currency),
+            created_at: o
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            email: o.email,
+            shipping_method: ShippingMethod::parse(&o.shipping_method)
+                .unwrap_or(ShippingMethod::Standard),
+            shipping_address: serde_json::from_value(o.shipping_address).unwrap_or_default(),
+            tracking_number: o.tracking_number,
+        }))
+    }
+
+    /// Whether `viewer_scope` (`user:{id}` or `guest:{session}`) may see order `id`.
+    pub async fn visible_to(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+        guest_scope: Option<&str>,
+    ) -> Result<Option<Order>, AppError> {
+        let Ok(uuid) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let owner = sqlx::query!(
+            "SELECT user_id, idempotency_scope FROM orders WHERE id = $1",
+            uuid
+        )
+        .fetch_optional(&self.db)
+        .await?;
+        let Some(owner) = owner else { return Ok(None) };
+        let mine = match (owner.user_id, user_id) {
+            (Some(o), Some(u)) => o.to_string() == u,
+            (None, _) => guest_scope.is_some_and(|g| g == owner.idempotency_scope),
+            _ => false,
+        };
+        if mine {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A user's orders, newest first.
+    pub async fn for_user(&self, user_id: &str) -> Result<Vec<Order>, AppError> {
+        let Ok(uid) = Uuid::parse_str(user_id) else {
+            return Ok(Vec::new());
+        };
+        let ids = sqlx::query_scalar!(
+            "SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 100",
+            uid
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let mut orders = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(o) = self.get(&id.to_string()).await? {
+                orders.push(o);
+            }
+        }
+        Ok(orders)
+    }
+
+    /// Moves an order to `next` if the machine allows it from its current status (409
+    /// otherwise). Cancelling gives its stock back, once.
+    pub async fn transition(
+        &self,
+        id: &str,
+        next: OrderStatus,
+        reason: &str,
+    ) -> Result<Order, AppError> {
+        let uuid = Uuid::parse_str(id).map_err(|_| AppError::not_found("order"))?;
+        let sources: Vec<String> = OrderStatus::sources(next)
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        let mut tx = self.db.begin().await?;
+        let current =
+            sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1 FOR UPDATE", uuid)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| AppError::not_found("order"))?;
+        if !sources.contains(&current) {
+            return Err(AppError::Conflict(format!(
+                "An order that is {current} cannot become {}.",
+                next.as_str()
+            )));
+        }
+        sqlx::query!(
+            "UPDATE orders SET status = $2 WHERE id = $1",
+            uuid,
+            next.as_str()
+        )
+        .execute(&mut *tx)
+        .await?;
+        if next == OrderStatus::Cancelled {
+            release_stock(&mut tx, &[uuid]).await?;
+        }
+        sqlx::query!(
+            "INSERT INTO order_status_changes (order_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
+            uuid,
+            current,
+            next.as_str(),
+            reason
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.get(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("order"))
+    }
+
+    /// Cancels unpaid orders past their hold and gives their stock back, exactly once even
+    /// with several workers: rows are claimed with `SKIP LOCKED` and only released orders
+    /// get `stock_released_at`. Returns how many orders expired.
+    pub async fn expire_unpaid(&self) -> Result<usize, AppError> {
+        let mut tx = self.db.begin().await?;
+        let expired = sqlx::query_scalar!(
+            r#"UPDATE orders SET status = 'cancelled'
+               WHERE id IN (SELECT id FROM orders
+                            WHERE status = 'pending_payment' AND expires_at < now() AND stock_released_at IS NULL
+                            ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+               RETURNING id"#
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        release_stock(&mut tx, &expired).await?;
+        sqlx::query!(
+            r#"INSERT INTO order_status_changes (order_id, from_status, to_status, reason)
+               SELECT id, 'pending_payment', 'cancelled', 'payment window expired' FROM UNNEST($1::uuid[]) AS t(id)"#,
+            &expired
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(count = expired.len(), "expired unpaid orders");
+        Ok(expired.len())
+    }
+}
+
+/// Puts the stock of `orders` back, for orders not released before; marks them released.
+async fn release_stock(tx: &mut sqlx::PgConnection, orders: &[Uuid]) -> Result<(), AppError> {
+    // Sum per SKU first: one UPDATE … FROM touches each variant row once.
+    sqlx::query!(
+        r#"WITH released AS (
+               UPDATE orders SET stock_released_at = now()
+               WHERE id = ANY($1) AND stock_released_at IS NULL
+               RETURNING id),
+           qty AS (
+               SELECT l.sku, sum(l.quantity)::int AS n FROM order_lines l JOIN released r ON r.id = l.order_id GROUP BY l.sku)
+           UPDATE variants v SET stock = v.stock + qty.n FROM qty WHERE v.sku = qty.sku"#,
+        orders
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tax_rounds_half_up_in_minor_units() {
+        let p = Pricing {
+            tax_bps: 825,
+            ..Default::default()
+        };
+        assert_eq!(p.tax(1000), 83); // 82.5 -> 83
+        assert_eq!(p.tax(0), 0);
+        assert_eq!(Pricing::default().tax(123_456), 0);
+    }
+}

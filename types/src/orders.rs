@@ -1,0 +1,238 @@
+//! Carts, checkout and orders: the contract's shapes and the order status machine.
+
+use crate::{Address, Money};
+use serde::{Deserialize, Serialize};
+
+/// One cart line, priced now from the catalog (never from the client).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+    /// Units available right now, so the cart can warn before checkout.
+    #[serde(default)]
+    pub available: i64,
+}
+
+/// `GET /api/cart`: `{"items","subtotal","item_count"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cart {
+    pub items: Vec<CartLine>,
+    pub subtotal: Money,
+    pub item_count: i64,
+}
+
+/// `POST /api/cart/items`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AddToCart {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// `PATCH /api/cart/items/{sku}`; 0 removes the line.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SetQuantity {
+    pub quantity: i64,
+}
+
+/// How the order travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippingMethod {
+    Standard,
+    Express,
+}
+
+impl ShippingMethod {
+    /// Parses `standard` or `express`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "standard" => Some(ShippingMethod::Standard),
+            "express" => Some(ShippingMethod::Express),
+            _ => None,
+        }
+    }
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShippingMethod::Standard => "standard",
+            ShippingMethod::Express => "express",
+        }
+    }
+}
+
+/// `POST /api/checkout`'s body.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CheckoutRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    pub shipping_address: Address,
+    pub shipping_method: String,
+}
+
+/// `POST /api/checkout`'s answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutResponse {
+    pub order_id: String,
+    pub status: OrderStatus,
+    pub total: Money,
+    pub payment_url: String,
+}
+
+/// Where an order is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+
+    /// Parses the database spelling.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            OrderStatus::PendingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+            OrderStatus::Delivered,
+            OrderStatus::Cancelled,
+            OrderStatus::Refunded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+
+    /// A label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "Awaiting payment",
+            OrderStatus::Paid => "Paid",
+            OrderStatus::Shipped => "Shipped",
+            OrderStatus::Delivered => "Delivered",
+            OrderStatus::Cancelled => "Cancelled",
+            OrderStatus::Refunded => "Refunded",
+        }
+    }
+
+    /// The legal moves: pending_payment → paid → shipped → delivered, with cancelled
+    /// (before shipping) and refunded (after payment). Everything else is refused.
+    pub fn can_become(self, next: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (PendingPayment, Paid)
+                | (PendingPayment, Cancelled)
+                | (Paid, Shipped)
+                | (Paid, Cancelled)
+                | (Paid, Refunded)
+                | (Shipped, Delivered)
+                | (Shipped, Refunded)
+                | (Delivered, Refunded)
+        )
+    }
+
+    /// The statuses from which `next` may be reached.
+    pub fn sources(next: OrderStatus) -> Vec<OrderStatus> {
+        use OrderStatus::*;
+        [
+            PendingPayment,
+            Paid,
+            Shipped,
+            Delivered,
+            Cancelled,
+            Refunded,
+        ]
+        .into_iter()
+        .filter(|s| s.can_become(next))
+        .collect()
+    }
+}
+
+/// One line of an order, at the price it was bought for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+}
+
+/// An order: `{"id","status","lines","subtotal","shipping","tax","total","created_at"}` and more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub tax: Money,
+    pub total: Money,
+    /// RFC 3339.
+    pub created_at: String,
+    pub email: String,
+    pub shipping_method: ShippingMethod,
+    pub shipping_address: Address,
+    pub tracking_number: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_machine_allows_only_the_documented_moves() {
+        use OrderStatus::*;
+        assert!(PendingPayment.can_become(Paid));
+        assert!(Paid.can_become(Shipped) && Shipped.can_become(Delivered));
+        assert!(PendingPayment.can_become(Cancelled) && Paid.can_become(Refunded));
+        for (from, to) in [
+            (PendingPayment, Shipped),
+            (Cancelled, Paid),
+            (Delivered, Shipped),
+            (Refunded, Paid),
+            (Shipped, Cancelled),
+            (Paid, Paid),
+        ] {
+            assert!(!from.can_become(to), "{from:?} -> {to:?}");
+        }
+        assert_eq!(OrderStatus::sources(Cancelled), vec![PendingPayment, Paid]);
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_spelling() {
+        for s in [
+            "pending_payment",
+            "paid",
+            "shipped",
+            "delivered",
+            "cancelled",
+            "refunded",
+        ] {
+            assert_eq!(OrderStatus::parse(s).map(OrderStatus::as_str), Some(s));
+        }
+        assert_eq!(OrderStatus::parse("lost"), None);
+        assert_eq!(
+            serde_json::to_string(&OrderStatus::PendingPayment).expect("json"),
+            "\"pending_payment\""
+        );
+    }
+}
