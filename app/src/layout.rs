@@ -1,6 +1,7 @@
 //! The page frame (header, footer) and the shared error views.
 
 use crate::accounts::current_user;
+use crate::cart::CartBadge;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_location;
@@ -31,10 +32,7 @@ pub fn Header() -> impl IntoView {
                     })}
                 </Transition>
             </nav>
-            <span class="cart-badge" aria-label="Cart: 0 items" title="Cart">
-                <span aria-hidden="true">"Cart "</span>
-                <span class="cart-count" aria-hidden="true">"0"</span>
-            </span>
+            <CartBadge/>
         </header>
     }
 }

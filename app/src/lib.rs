@@ -4,8 +4,11 @@
 //! pages, components and server functions; the SQL lives in the `domain` crate.
 
 pub mod accounts;
+pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod layout;
+pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -47,6 +50,7 @@ pub fn App() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     provide_context(Hydrated(hydrated.read_only()));
+    provide_context(cart::CartVersion(RwSignal::new(0)));
 
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -62,6 +66,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/categories/:slug") view=catalog::CategoryPage ssr=SsrMode::Async/>
                         <Route path=path!("/products/:slug") view=catalog::ProductPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=catalog::SearchPage ssr=SsrMode::Async/>
+                        <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async/>
+                        <Route path=path!("/checkout") view=checkout::CheckoutPage ssr=SsrMode::Async/>
+                        <Route path=path!("/orders") view=orders::OrdersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/orders/:id") view=orders::OrderPage ssr=SsrMode::Async/>
                         <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async/>

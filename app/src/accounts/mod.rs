@@ -4,4 +4,7 @@ mod api;
 mod pages;
 
 pub use api::{current_user, AccountData};
-pub use pages::{AccountPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage};
+pub use pages::{
+    AccountPage, FieldMessage, ForgotPasswordPage, FormAlert, LoginPage, ResetPasswordPage,
+    SignupPage,
+};

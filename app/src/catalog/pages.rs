@@ -3,6 +3,7 @@
 
 use super::api::{get_home, get_listing, get_product, Listing};
 use super::views::{showing, Pagination, ProductGrid, SortForm};
+use crate::cart::AddToCartForm;
 use crate::layout::ErrorView;
 use crate::use_hydrated;
 use leptos::prelude::*;
@@ -251,6 +252,10 @@ fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView 
                     </fieldset>
                     <button type="submit" hidden=move || hydrated.get()>"Show this option"</button>
                 </form>
+                <AddToCartForm
+                    sku=Signal::derive(move || selected.get())
+                    disabled=Signal::derive(move || current().map(|v| v.available == 0).unwrap_or(true))
+                />
                 <p class="sku">"SKU: "<span data-testid="sku">{move || selected.get()}</span></p>
                 <div class="description"><p>{description}</p></div>
             </div>

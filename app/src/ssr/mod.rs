@@ -1,6 +1,7 @@
 //! Server-only glue between server functions and the domain services.
 
 pub mod auth;
+pub mod checkout;
 
 use http::StatusCode;
 use leptos::prelude::*;
@@ -25,15 +26,7 @@ pub fn set_status(code: u16) {
 /// then shows the error (Leptos carries it in the URL).
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
-            parts.method == http::Method::POST
-                && parts
-                    .headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-        });
-        if !plain_form_post {
+        if !plain_form_post() {
             set_status(err.status());
         }
     }
@@ -62,5 +55,24 @@ pub fn set_page_csp(reload_port: u32, development: bool) {
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Whether this call is a form posted without JavaScript (it expects a page back).
+pub fn plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Redirects a no-JavaScript form post to `path`; hydrated pages stay where they are.
+pub fn redirect_plain_form(path: &str) {
+    if plain_form_post() {
+        leptos_axum::redirect(path);
     }
 }

@@ -3,16 +3,16 @@
 use super::ApiJson;
 use crate::AppState;
 use app::ssr::auth::{self, RequireUser, Viewer};
+use app::ssr::checkout;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     Json,
 };
-use domain::orders::PlaceOrder;
 use tower_sessions::Session;
 use types::{
-    AddToCart, AppError, Cart, CheckoutRequest, CheckoutResponse, Currency, Email, Money, Order,
-    Quantity, SetQuantity, ShippingMethod, Sku,
+    AddToCart, AppError, Cart, CheckoutRequest, CheckoutResponse, Currency, Money, Order, Quantity,
+    SetQuantity, Sku,
 };
 
 fn empty_cart() -> Cart {
@@ -103,51 +103,6 @@ pub async fn remove(
     }
 }
 
-/// Checks a checkout body against the rules, collecting every bad field (422).
-pub fn parse_checkout(
-    body: &CheckoutRequest,
-    account_email: Option<&str>,
-) -> Result<(Email, types::Address, ShippingMethod), AppError> {
-    let mut errors = types::accounts::FormErrors::default();
-    let email = match (
-        body.email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty()),
-        account_email,
-    ) {
-        (Some(e), _) => errors.check("email", Email::parse(e)),
-        (None, Some(e)) => errors.check("email", Email::parse(e)),
-        (None, None) => {
-            errors.check::<Email, _>("email", Err("email is required for guest checkout"))
-        }
-    };
-    let address = match body.shipping_address.parse() {
-        Ok(a) => Some(a),
-        Err(e) => {
-            for (field, messages) in e.fields().cloned().unwrap_or_default() {
-                for m in messages {
-                    errors.check::<(), _>(&format!("shipping_address.{field}"), Err(m));
-                }
-            }
-            None
-        }
-    };
-    let method = errors.check(
-        "shipping_method",
-        ShippingMethod::parse(&body.shipping_method)
-            .ok_or("shipping_method must be standard or express"),
-    );
-    errors.finish()?;
-    match (email, address, method) {
-        (Some(e), Some(a), Some(m)) => Ok((e, a, m)),
-        _ => Err(AppError::internal(
-            "checkout parse",
-            "field missing after a clean check",
-        )),
-    }
-}
-
 /// `POST /api/checkout` with `Idempotency-Key`: 201 order · the same order for the same
 /// key · 409 short of stock (nothing reserved) · 422 invalid · 400 empty cart.
 pub async fn checkout(
@@ -168,47 +123,21 @@ pub async fn checkout(
             )
         })?
         .to_owned();
-    let (email, address, method) = parse_checkout(&body, user.as_ref().map(|u| u.email.as_str()))?;
+    let (email, address, method) = checkout::parse(&body, user.as_ref().map(|u| u.email.as_str()))?;
     let owner = auth::cart_owner(&session, user.as_ref(), true)
         .await?
         .ok_or_else(|| AppError::internal("cart", "no owner"))?;
-    let placed = place(&state, &owner, user.as_ref(), email, address, method, key).await?;
-    Ok((StatusCode::CREATED, Json(placed)))
-}
-
-/// Places the order for `owner`'s cart and empties the cart.
-pub async fn place(
-    state: &AppState,
-    owner: &domain::cart::CartOwner,
-    user: Option<&types::User>,
-    email: Email,
-    address: types::Address,
-    method: ShippingMethod,
-    key: String,
-) -> Result<CheckoutResponse, AppError> {
-    let lines = state.services.carts.lines(owner).await?;
-    let input = PlaceOrder {
-        scope: auth::checkout_scope(owner),
-        user_id: user.map(|u| u.id.clone()),
+    let placed = checkout::place(
+        &state.services,
+        &owner,
+        user.as_ref(),
         email,
         address,
         method,
-        idempotency_key: key,
-        lines,
-    };
-    // A replayed key answers with the first order even though the cart is empty by then.
-    let placed = state.services.orders.place(&input).await?;
-    if placed.created {
-        if let Err(e) = state.services.carts.clear(owner).await {
-            tracing::warn!(error = %e, "order placed but the cart could not be emptied");
-        }
-    }
-    Ok(CheckoutResponse {
-        order_id: placed.order.id.clone(),
-        status: placed.order.status,
-        total: placed.order.total,
-        payment_url: format!("/dev/pay/{}", placed.payment_session),
-    })
+        key,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(placed)))
 }
 
 /// `GET /api/orders`: the caller's orders, newest first.

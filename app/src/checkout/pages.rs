@@ -1,0 +1,101 @@
+//! `/checkout`: a plain form without JavaScript, live totals after hydration.
+
+use super::api::{get_checkout, PlaceOrder};
+use crate::accounts::{FieldMessage, FormAlert};
+use crate::layout::ErrorView;
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+
+/// `/checkout`
+#[component]
+pub fn CheckoutPage() -> impl IntoView {
+    let place = ServerAction::<PlaceOrder>::new();
+    let summary = Resource::new(|| (), |_| get_checkout());
+    let error = Signal::derive(move || place.value().get().and_then(Result::err));
+    let express = RwSignal::new(false);
+    view! {
+        <Title text="Checkout"/>
+        <Meta name="robots" content="noindex"/>
+        <h1>"Checkout"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Ok(s) if s.cart.items.is_empty() => view! {
+                        <p class="empty">"Your cart is empty. " <a href="/">"Start shopping"</a></p>
+                    }.into_any(),
+                    Ok(s) => {
+                        let field = move |name: &'static str, label: &'static str, autocomplete: &'static str, required: bool| {
+                            let id = format!("ship-{name}");
+                            let key = format!("shipping_address.{name}");
+                            view! {
+                                <label for=id.clone()>{label}</label>
+                                <input id=id name=format!("shipping_address[{name}]") autocomplete=autocomplete required=required maxlength="200"/>
+                                <FieldMessage error field=key/>
+                            }
+                        };
+                        let (standard_total, express_total) = (s.standard_total, s.express_total);
+                        view! {
+                            <div class="checkout">
+                                <section class="panel" aria-labelledby="details-heading">
+                                    <h2 id="details-heading">"Shipping details"</h2>
+                                    <FormAlert error/>
+                                    <ActionForm action=place attr:class="checkout-form">
+                                        <input type="hidden" name="token" value=s.token.clone()/>
+                                        {match s.account_email.clone() {
+                                            Some(email) => view! { <p>"Order confirmation goes to " <strong>{email}</strong></p> }.into_any(),
+                                            None => view! {
+                                                <label for="checkout-email">"Email"</label>
+                                                <input id="checkout-email" type="email" name="email" autocomplete="email" required maxlength="254"/>
+                                                <FieldMessage error field="email"/>
+                                            }.into_any(),
+                                        }}
+                                        {field("name", "Full name", "name", true)}
+                                        {field("line1", "Address", "address-line1", true)}
+                                        {field("line2", "Apartment, suite (optional)", "address-line2", false)}
+                                        {field("city", "City", "address-level2", true)}
+                                        {field("postal_code", "Postal code", "postal-code", true)}
+                                        {field("country", "Country code (e.g. US)", "country", true)}
+                                        <fieldset class="shipping-methods">
+                                            <legend>"Shipping"</legend>
+                                            <div class="variant">
+                                                <input type="radio" id="ship-standard" name="shipping_method" value="standard" checked
+                                                    on:change=move |_| express.set(false)/>
+                                                <label for="ship-standard">{format!("Standard · {}", s.standard_shipping)}</label>
+                                            </div>
+                                            <div class="variant">
+                                                <input type="radio" id="ship-express" name="shipping_method" value="express"
+                                                    on:change=move |_| express.set(true)/>
+                                                <label for="ship-express">{format!("Express · {}", s.express_shipping)}</label>
+                                            </div>
+                                            <FieldMessage error field="shipping_method"/>
+                                        </fieldset>
+                                        <button type="submit">"Place order"</button>
+                                    </ActionForm>
+                                </section>
+                                <section class="panel order-summary" aria-labelledby="summary-heading">
+                                    <h2 id="summary-heading">"Order summary"</h2>
+                                    <ul class="summary-lines">
+                                        {s.cart.items.iter().map(|l| view! {
+                                            <li><span>{format!("{} × {}", l.quantity, l.name)}</span><span class="price">{l.line_total.to_string()}</span></li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <p>"Subtotal: " <strong>{s.cart.subtotal.to_string()}</strong></p>
+                                    {(s.tax_bps > 0).then(|| view! {
+                                        <p>{format!("Tax: {}.{:02} % on goods and shipping", s.tax_bps / 100, s.tax_bps % 100)}</p>
+                                    })}
+                                    <p class="order-total" data-testid="checkout-total">
+                                        "Total: "
+                                        <strong>{move || if express.get() { express_total.to_string() } else { standard_total.to_string() }}</strong>
+                                        <span class="hint">{move || if express.get() { " with express shipping" } else { " with standard shipping" }}</span>
+                                    </p>
+                                    <p class="hint">{format!("With express shipping: {express_total}")}</p>
+                                </section>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,45 @@
+//! Order server functions. A customer sees only their own orders (others are 404); a
+//! guest sees the orders placed from their session.
+
+use leptos::prelude::*;
+use types::{AppError, Order};
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{auth, respond, services};
+
+/// The signed-in shopper's orders (401 for guests).
+#[server(prefix = "/rpc", endpoint = "orders/list")]
+pub async fn my_orders() -> Result<Vec<Order>, AppError> {
+    let result = async {
+        let user = auth::require_user().await?;
+        services()?.orders.for_user(&user.id).await
+    }
+    .await;
+    respond(result)
+}
+
+/// One order, if the caller may see it.
+#[server(prefix = "/rpc", endpoint = "orders/get")]
+pub async fn get_order(id: String) -> Result<Order, AppError> {
+    let result = async {
+        let (_, session, _) = auth::request()?;
+        let user = auth::viewer().await?;
+        let guest_scope = match &user {
+            None => auth::cart_owner(&session, None, false)
+                .await?
+                .map(|o| auth::checkout_scope(&o)),
+            Some(_) => None,
+        };
+        services()?
+            .orders
+            .visible_to(
+                &id,
+                user.as_ref().map(|u| u.id.as_str()),
+                guest_scope.as_deref(),
+            )
+            .await?
+            .ok_or_else(|| AppError::not_found("order"))
+    }
+    .await;
+    respond(result)
+}

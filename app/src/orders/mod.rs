@@ -1,0 +1,6 @@
+//! Orders: the confirmation page, order history and order detail.
+
+mod api;
+mod pages;
+
+pub use pages::{OrderPage, OrdersPage};

@@ -1,0 +1,71 @@
+import { expect, Page, test } from '@playwright/test';
+import { cents, jsOn, waitForHydration } from './helpers';
+
+async function addToCart(page: Page, path: string, quantity: number, hydrate: boolean) {
+  await page.goto(path);
+  if (hydrate) await waitForHydration(page);
+  await page.getByLabel('Quantity').fill(String(quantity));
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  if (hydrate) {
+    await expect(page.getByRole('status')).toContainText('Added to your cart');
+  } else {
+    await expect(page).toHaveURL(/\/cart$/);
+  }
+}
+
+test('a guest buys two products: cart, quantity change, checkout, pending confirmation', async ({ page }, info) => {
+  const js = jsOn(info);
+  await addToCart(page, '/products/classic-mug', 1, js);
+  await addToCart(page, '/products/classic-t-shirt?variant=CLASSIC-T-SHIRT-XL', 2, js);
+  if (js) await expect(page.getByTestId('cart-count')).toHaveText('3');
+
+  await page.goto('/cart');
+  if (js) await waitForHydration(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your cart');
+  const rows = page.locator('.cart-table tbody tr');
+  await expect(rows).toHaveCount(2);
+  const mugRow = page.locator('tr[data-sku="CLASSIC-MUG-STANDARD"]');
+  await mugRow.getByLabel(/Quantity of/).fill('2');
+  await mugRow.getByRole('button', { name: 'Update' }).click();
+  await expect(mugRow.getByLabel(/Quantity of/)).toHaveValue('2');
+  await expect(page.getByTestId('cart-count')).toHaveText('4');
+  const subtotal = cents((await page.getByTestId('cart-subtotal').textContent())!);
+
+  await page.getByRole('link', { name: 'Checkout' }).click();
+  await expect(page).toHaveURL(/\/checkout$/);
+  if (js) await waitForHydration(page);
+  await page.getByLabel('Email').fill(`guest-${info.project.name}-${Date.now()}@example.com`);
+  await page.getByLabel('Full name').fill('Guest Shopper');
+  await page.getByLabel('Address', { exact: true }).fill('1 Main St');
+  await page.getByLabel('City').fill('Springfield');
+  await page.getByLabel('Postal code').fill('12345');
+  await page.getByLabel(/Country code/).fill('US');
+  await page.getByLabel(/^Standard/).check();
+  await page.getByRole('button', { name: 'Place order' }).click();
+
+  await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('order-status')).toHaveAttribute('data-status', 'pending_payment');
+  await expect(page.getByRole('status')).toContainText('reserved for 30 minutes');
+  const total = cents((await page.getByTestId('order-total').textContent())!);
+  expect(total).toBe(subtotal + 500);
+  await expect(page.getByTestId('cart-count')).toHaveText('0');
+});
+
+test('checkout with missing details keeps the cart and says what to fix', async ({ page }, info) => {
+  const js = jsOn(info);
+  await addToCart(page, '/products/classic-mug', 1, js);
+  await page.goto('/checkout');
+  if (js) await waitForHydration(page);
+  await page.getByLabel('Email').fill(`guest-${Date.now()}@example.com`);
+  await page.getByLabel('Full name').fill('Guest');
+  await page.getByLabel('Address', { exact: true }).fill('1 Main St');
+  await page.getByLabel('City').fill('Springfield');
+  await page.getByLabel('Postal code').fill('12345');
+  // Past the browser's own checks: the server's rules must answer.
+  await page.getByLabel(/Country code/).fill('USA');
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page.locator('.field-error')).toContainText('two-letter code');
+  await expect(page).toHaveURL(/\/checkout/);
+  await page.goto('/cart');
+  await expect(page.locator('.cart-table tbody tr')).toHaveCount(1);
+});
