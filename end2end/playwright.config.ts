@@ -21,7 +21,10 @@ const chromium = {
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  timeout: 60_000,
+  // One retry in CI absorbs a slow first WASM compile on a loaded machine; a real
+  // failure fails twice.
+  retries: process.env.CI ? 1 : 0,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

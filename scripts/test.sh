@@ -39,7 +39,16 @@ step "clippy (server)" host_cargo clippy --workspace --exclude frontend --all-ta
 step "clippy (wasm)" host_cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 results="$BAZAAR_CACHE/test-results"
 mkdir -p "$results"
-cargo_tests() { host_cargo test --workspace --exclude frontend 2>&1 | tee "$results/cargo.log"; }
+# Each test in its own process: Leptos keeps process-wide state (its executor and reactive
+# graph), and tests sharing one process on separate runtimes can stall each other's renders.
+# Without nextest, the fallback runs the tests one at a time for the same reason.
+cargo_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    host_cargo nextest run --workspace --exclude frontend --no-fail-fast 2>&1 | tee "$results/cargo.log"
+  else
+    host_cargo test --workspace --exclude frontend -- --test-threads=1 2>&1 | tee "$results/cargo.log"
+  fi
+}
 step "unit + integration tests" cargo_tests
 step "build site" env SQLX_OFFLINE=true cargo leptos build
 
@@ -67,7 +76,11 @@ step "end-to-end (Playwright)" e2e
 say "all green in $(( $(date +%s) - started ))s"
 printf '  %s\n' "${timings[@]}"
 # One closing line over both runners: cargo's "N passed; M failed" and Playwright's summary.
-read -r passed failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$results/cargo.log")
+# cargo test prints "test result: ok. N passed; M failed"; nextest "N tests run: N passed, M failed".
+read -r passed failed < <(awk '
+  /^test result:/ { p += $4; f += $6 }
+  /tests? run:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  END { print p + 0, f + 0 }' "$results/cargo.log")
 e2e_passed=$(sed -nE 's/^ *([0-9]+) passed.*/\1/p' "$results/playwright.log" | tail -n1)
 e2e_skipped=$(sed -nE 's/^ *([0-9]+) skipped.*/\1/p' "$results/playwright.log" | tail -n1)
 echo "tests: $(( passed + ${e2e_passed:-0} )) passed, $failed failed, ${e2e_skipped:-0} skipped"
