@@ -4,6 +4,7 @@ import statistics
 import sys
 
 raw, sizes, rss_kib, duration, conns, rounds, ttl = sys.argv[1:8]
+loadgen = sys.argv[8] if len(sys.argv) > 8 else None
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -49,3 +50,25 @@ for line in open(sizes):
         total_br += int(br_b)
     print(f"| {name} | {int(raw_b) / 1000:.1f} | {int(br_b) / 1000:.1f} |")
 print(f"| **WASM + JS** | **{total_raw / 1000:.1f}** | **{total_br / 1000:.1f}** |")
+
+if loadgen:
+    rows = {}
+    for line in open(loadgen):
+        name, *pairs = line.split()
+        values = dict(p.split("=") for p in pairs)
+        rows.setdefault(name, []).append(values)
+    print("\nStateful scenarios (bench/loadgen, closed loop, same connections; medians):\n")
+    print("| scenario | measured step | ok/s | vs baseline | p50 ms | p99 ms | failed |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    step = {"health": "`GET /health` (the tool's ceiling)", "add-to-cart": "`POST /api/cart/items`",
+            "checkout": "`POST /api/checkout` (after an unmeasured add)"}
+    base = statistics.median(float(r["ok_per_sec"]) for r in rows.get("health", [{"ok_per_sec": "1"}]))
+    for name in ("health", "add-to-cart", "checkout"):
+        rs = rows.get(name, [])
+        if not rs:
+            continue
+        ok = statistics.median(float(r["ok_per_sec"]) for r in rs)
+        p50 = statistics.median(float(r["p50_ms"]) for r in rs)
+        p99 = statistics.median(float(r["p99_ms"]) for r in rs)
+        failed = sum(int(r["failed"]) for r in rs)
+        print(f"| {name} | {step[name]} | {ok:,.0f} | {ok / base:.2f}x | {p50:.2f} | {p99:.2f} | {failed} |")

@@ -56,6 +56,23 @@ for i in "${!paths[@]}"; do
     { echo "### ${names[$i]}|${paths[$i]}"; wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url"; } >> "$raw"
   done
 done
+# Stateful scenarios (a cart per shopper, a fresh idempotency key per order) need a
+# scripted client: bench/loadgen, closed loop, same connection count, same machine.
+say "building the load generator"
+cargo build --release -p loadgen
+loadgen="$CARGO_TARGET_DIR/release/loadgen"
+psql "$DATABASE_URL" -qc "UPDATE variants SET stock = 100000000 WHERE sku = 'CLASSIC-MUG-STANDARD'"
+lg="$OUT/loadgen.txt"
+: > "$lg"
+secs="${DURATION%s}"
+for scenario in health add-to-cart checkout; do
+  "$loadgen" "$scenario" --url "http://127.0.0.1:$PORT" --connections "$CONNECTIONS" --duration 3 >/dev/null  # warm-up
+  for r in $(seq 1 "$ROUNDS"); do
+    say "loadgen $scenario: round $r/$ROUNDS"
+    echo "$scenario $("$loadgen" "$scenario" --url "http://127.0.0.1:$PORT" --connections "$CONNECTIONS" --duration "$secs")" >> "$lg"
+  done
+done
+
 rss_kib="$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")"
 
 sizes="$OUT/sizes.txt"
@@ -65,4 +82,4 @@ for f in target/site/pkg/bazaar.*.wasm target/site/pkg/bazaar.*.js target/site/p
 done
 
 python3 "$BAZAAR_ROOT/bench/report.py" "$raw" "$sizes" "$rss_kib" "$DURATION" "$CONNECTIONS" "$ROUNDS" \
-  "${CATALOG_CACHE_TTL_SECS:-5}" | tee "$OUT/report.md"
+  "${CATALOG_CACHE_TTL_SECS:-5}" "$lg" | tee "$OUT/report.md"

@@ -19,6 +19,16 @@ test('a guest buys two products: cart, quantity change, checkout, pending confir
   await addToCart(page, '/products/classic-t-shirt?variant=CLASSIC-T-SHIRT-XL', 2, js);
   if (js) await expect(page.getByTestId('cart-count')).toHaveText('3');
 
+  // The mini-cart in the header opens with or without JavaScript (a <details> element).
+  await page.goto('/');
+  if (js) await waitForHydration(page);
+  await expect(page.getByTestId('cart-count')).toHaveText('3');
+  await page.locator('.mini-cart summary').click();
+  const panel = page.locator('.mini-cart-panel');
+  await expect(panel).toBeVisible();
+  await expect(panel).toContainText('1 × Classic Mug');
+  await expect(panel).toContainText('2 × Classic T-Shirt — XL');
+
   await page.goto('/cart');
   if (js) await waitForHydration(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your cart');

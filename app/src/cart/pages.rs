@@ -33,7 +33,8 @@ fn cart_version() -> u64 {
         .unwrap_or(0)
 }
 
-/// The header's cart link with its item count.
+/// The header's mini-cart: the item count, and on opening the lines, subtotal and a link
+/// to the cart. A `<details>` element, so it opens without JavaScript too.
 #[component]
 pub fn CartBadge() -> impl IntoView {
     let location = use_location();
@@ -42,17 +43,34 @@ pub fn CartBadge() -> impl IntoView {
         |_| get_cart(),
     );
     view! {
-        <a class="cart-badge" href="/cart">
-            <span>"Cart "</span>
-            <Transition fallback=|| view! { <span class="cart-count">"0"</span> }>
-                {move || Suspend::new(async move {
-                    let n = cart.await.map(|c| c.item_count).unwrap_or(0);
-                    view! {
-                        <span class="cart-count" data-testid="cart-count" aria-label=format!("{n} items in cart")>{n}</span>
-                    }
-                })}
-            </Transition>
-        </a>
+        <Transition fallback=|| view! { <a class="cart-badge" href="/cart">"Cart " <span class="cart-count">"0"</span></a> }>
+            {move || Suspend::new(async move {
+                let cart = cart.await.ok();
+                let n = cart.as_ref().map(|c| c.item_count).unwrap_or(0);
+                view! {
+                    <details class="mini-cart">
+                        <summary class="cart-badge">
+                            "Cart "
+                            <span class="cart-count" data-testid="cart-count" aria-label=format!("{n} items in cart")>{n}</span>
+                        </summary>
+                        <div class="mini-cart-panel">
+                            {match cart.filter(|c| !c.items.is_empty()) {
+                                None => view! { <p>"Your cart is empty."</p> }.into_any(),
+                                Some(c) => view! {
+                                    <ul>
+                                        {c.items.into_iter().map(|l| view! {
+                                            <li><span>{format!("{} × {}", l.quantity, l.name)}</span><span class="price">{l.line_total.to_string()}</span></li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <p>"Subtotal: " <strong>{c.subtotal.to_string()}</strong></p>
+                                }.into_any(),
+                            }}
+                            <p><a href="/cart">"View cart"</a>" · "<a href="/checkout">"Checkout"</a></p>
+                        </div>
+                    </details>
+                }
+            })}
+        </Transition>
     }
 }
 

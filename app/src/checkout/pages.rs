@@ -25,12 +25,22 @@ pub fn CheckoutPage() -> impl IntoView {
                         <p class="empty">"Your cart is empty. " <a href="/">"Start shopping"</a></p>
                     }.into_any(),
                     Ok(s) => {
+                        // A signed-in shopper's first saved address fills the form in.
+                        let saved = s.saved_addresses.first().cloned().unwrap_or_default();
                         let field = move |name: &'static str, label: &'static str, autocomplete: &'static str, required: bool| {
                             let id = format!("ship-{name}");
                             let key = format!("shipping_address.{name}");
+                            let value = match name {
+                                "name" => saved.name.clone(),
+                                "line1" => saved.line1.clone(),
+                                "line2" => saved.line2.clone().unwrap_or_default(),
+                                "city" => saved.city.clone(),
+                                "postal_code" => saved.postal_code.clone(),
+                                _ => saved.country.clone(),
+                            };
                             view! {
                                 <label for=id.clone()>{label}</label>
-                                <input id=id name=format!("shipping_address[{name}]") autocomplete=autocomplete required=required maxlength="200"/>
+                                <input id=id name=format!("shipping_address[{name}]") autocomplete=autocomplete required=required maxlength="200" value=value/>
                                 <FieldMessage error field=key/>
                             }
                         };

@@ -110,6 +110,75 @@ pub fn build() -> Value {
                     "429": error_response("Too many failed attempts; see Retry-After")
                 }
             }},
+            "/api/cart": { "get": {
+                "summary": "The caller's cart (guest session or user), priced now", "operationId": "getCart", "tags": ["cart"],
+                "responses": {
+                    "200": json_response("The cart", json!({"$ref":"#/components/schemas/Cart"})),
+                    "503": error_response("The cart store is briefly unavailable; try again")
+                }
+            }},
+            "/api/cart/items": { "post": {
+                "summary": "Add to the cart (a guest gets a session cookie)", "operationId": "addToCart", "tags": ["cart"],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["sku","quantity"],
+                    "properties": { "sku": {"type":"string"}, "quantity": {"type":"integer","minimum":1,"maximum":99} } } } } },
+                "responses": {
+                    "200": json_response("The cart", json!({"$ref":"#/components/schemas/Cart"})),
+                    "404": error_response("Unknown SKU"),
+                    "409": error_response("More than is available"),
+                    "422": error_response("Quantity outside 1..=99 (also for the line's total)"),
+                    "503": error_response("The cart store is briefly unavailable; try again")
+                }
+            }},
+            "/api/cart/items/{sku}": {
+                "patch": {
+                    "summary": "Set a line's quantity; 0 removes it", "operationId": "setCartLine", "tags": ["cart"],
+                    "parameters": [{ "name": "sku", "in": "path", "required": true, "schema": {"type":"string"} }],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["quantity"], "properties": { "quantity": {"type":"integer","minimum":0,"maximum":99} } } } } },
+                    "responses": {
+                        "200": json_response("The cart", json!({"$ref":"#/components/schemas/Cart"})),
+                        "404": error_response("Unknown SKU"), "409": error_response("More than is available"),
+                        "422": error_response("Quantity outside 0..=99")
+                    }
+                },
+                "delete": {
+                    "summary": "Remove a line", "operationId": "removeCartLine", "tags": ["cart"],
+                    "parameters": [{ "name": "sku", "in": "path", "required": true, "schema": {"type":"string"} }],
+                    "responses": { "200": json_response("The cart", json!({"$ref":"#/components/schemas/Cart"})) }
+                }
+            },
+            "/api/checkout": { "post": {
+                "summary": "Place an order from the cart", "operationId": "checkout", "tags": ["orders"],
+                "parameters": [{ "name": "Idempotency-Key", "in": "header", "required": true,
+                                 "schema": {"type":"string","minLength":1,"maxLength":255},
+                                 "description": "The same key answers with the same order" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {"$ref":"#/components/schemas/Checkout"} } } },
+                "responses": {
+                    "201": json_response("The order, awaiting payment", json!({"$ref":"#/components/schemas/CheckoutResult"})),
+                    "400": error_response("Empty cart, missing or bad Idempotency-Key, malformed JSON"),
+                    "409": error_response("A line is short of stock; nothing was reserved"),
+                    "422": error_response("Invalid fields")
+                }
+            }},
+            "/api/orders": { "get": {
+                "summary": "The caller's orders", "operationId": "listOrders", "tags": ["orders"],
+                "security": [{"bearer": []}, {"session": []}],
+                "responses": {
+                    "200": json_response("Newest first", json!({"type":"array","items":{"$ref":"#/components/schemas/Order"}})),
+                    "401": error_response("Not signed in")
+                }
+            }},
+            "/api/orders/{id}": { "get": {
+                "summary": "One of the caller's orders", "operationId": "getOrder", "tags": ["orders"],
+                "security": [{"bearer": []}, {"session": []}],
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": {"type":"string","format":"uuid"} }],
+                "responses": {
+                    "200": json_response("The order", json!({"$ref":"#/components/schemas/Order"})),
+                    "401": error_response("Not signed in"),
+                    "404": error_response("No such order, or someone else's")
+                }
+            }},
             "/api/openapi.json": { "get": {
                 "summary": "This document", "operationId": "openapi", "tags": ["operations"],
                 "responses": { "200": json_response("OpenAPI 3.1", json!({"type":"object"})) }
@@ -121,6 +190,37 @@ pub fn build() -> Value {
             "session": { "type": "apiKey", "in": "cookie", "name": "bazaar_session" }
         },
         "schemas": {
+            "CartLine": { "type": "object", "required": ["sku","name","quantity","unit_price","line_total"], "properties": {
+                "sku": {"type":"string"}, "name": {"type":"string"}, "quantity": {"type":"integer"},
+                "unit_price": {"$ref":"#/components/schemas/Money"}, "line_total": {"$ref":"#/components/schemas/Money"},
+                "available": {"type":"integer"}
+            }},
+            "Cart": { "type": "object", "required": ["items","subtotal","item_count"], "properties": {
+                "items": {"type":"array","items":{"$ref":"#/components/schemas/CartLine"}},
+                "subtotal": {"$ref":"#/components/schemas/Money"}, "item_count": {"type":"integer"}
+            }},
+            "Address": { "type": "object", "required": ["name","line1","city","postal_code","country"], "properties": {
+                "name": {"type":"string"}, "line1": {"type":"string"}, "line2": {"type":["string","null"]},
+                "city": {"type":"string"}, "postal_code": {"type":"string"}, "country": {"type":"string","pattern":"^[A-Za-z]{2}$"}
+            }},
+            "Checkout": { "type": "object", "required": ["shipping_address","shipping_method"], "properties": {
+                "email": {"type":"string","description":"Required for guests"},
+                "shipping_address": {"$ref":"#/components/schemas/Address"},
+                "shipping_method": {"type":"string","enum":["standard","express"]}
+            }},
+            "CheckoutResult": { "type": "object", "required": ["order_id","status","total","payment_url"], "properties": {
+                "order_id": {"type":"string","format":"uuid"}, "status": {"type":"string","enum":["pending_payment"]},
+                "total": {"$ref":"#/components/schemas/Money"}, "payment_url": {"type":"string"}
+            }},
+            "Order": { "type": "object", "required": ["id","status","lines","subtotal","shipping","tax","total","created_at"], "properties": {
+                "id": {"type":"string","format":"uuid"},
+                "status": {"type":"string","enum":["pending_payment","paid","shipped","delivered","cancelled","refunded"]},
+                "lines": {"type":"array","items":{"type":"object","required":["sku","name","quantity","unit_price"],"properties":{
+                    "sku":{"type":"string"},"name":{"type":"string"},"quantity":{"type":"integer"},"unit_price":{"$ref":"#/components/schemas/Money"}}}},
+                "subtotal": {"$ref":"#/components/schemas/Money"}, "shipping": {"$ref":"#/components/schemas/Money"},
+                "tax": {"$ref":"#/components/schemas/Money"}, "total": {"$ref":"#/components/schemas/Money"},
+                "created_at": {"type":"string","format":"date-time"}
+            }},
             "User": { "type": "object", "required": ["id","email","name"], "properties": {
                 "id": {"type":"string","format":"uuid"}, "email": {"type":"string","format":"email"},
                 "name": {"type":"string"}, "role": {"type":"string","enum":["customer","admin"]}
