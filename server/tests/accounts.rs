@@ -766,27 +766,7 @@ async fn profile_names_are_validated_and_saved(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn production_session_cookies_are_secure(db: PgPool) {
-    let app = spawn_with(
-        db,
-        &[
-            ("APP_ENV", "production"),
-            ("OUTBOX_WORKER", "off"),
-            ("DATABASE_URL", "postgres://unused"),
-            ("PUBLIC_URL", "https://shop.example.com"),
-            (
-                "JWT_SECRET",
-                "a-very-long-random-jwt-secret-value-1234567890",
-            ),
-            (
-                "SESSION_SECRET",
-                "a-very-long-random-session-secret-value-123456",
-            ),
-            ("STRIPE_SECRET_KEY", "sk_test_x"),
-            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
-            ("SMTP_URL", "smtp://127.0.0.1:1"),
-        ],
-    )
-    .await;
+    let app = spawn_with(db, common::PRODUCTION_ENV).await;
     app.signup("ann@example.com", PASSWORD).await;
     let res = app
         .post_json(

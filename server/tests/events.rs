@@ -358,27 +358,7 @@ async fn the_dev_mailbox_page_lists_mail_and_production_hides_it(db: PgPool) {
     assert_eq!(status, 200);
     assert!(html.contains("Welcome to Bazaar") && html.contains("ann@example.com"));
 
-    let prod = spawn_with(
-        db,
-        &[
-            ("APP_ENV", "production"),
-            ("OUTBOX_WORKER", "off"),
-            ("DATABASE_URL", "postgres://unused"),
-            ("PUBLIC_URL", "https://shop.example.com"),
-            (
-                "JWT_SECRET",
-                "a-very-long-random-jwt-secret-value-1234567890",
-            ),
-            (
-                "SESSION_SECRET",
-                "a-very-long-random-session-secret-value-123456",
-            ),
-            ("STRIPE_SECRET_KEY", "sk_test_x"),
-            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
-            ("SMTP_URL", "smtp://127.0.0.1:1"),
-        ],
-    )
-    .await;
+    let prod = spawn_with(db, common::PRODUCTION_ENV).await;
     assert_eq!(prod.get("/dev/mailbox").await.status().as_u16(), 404);
     assert_eq!(prod.get("/dev/mailbox.json").await.status().as_u16(), 404);
     let hsts = prod.get("/health").await;

@@ -5,6 +5,6 @@ mod pages;
 
 pub use api::{current_user, AccountData};
 pub use pages::{
-    AccountPage, FieldMessage, ForgotPasswordPage, FormAlert, LoginPage, ResetPasswordPage,
-    SignupPage,
+    AccountPage, AddressFields, FieldMessage, ForgotPasswordPage, FormAlert, LoginPage,
+    ResetPasswordPage, SignupPage,
 };

@@ -9,7 +9,7 @@ use crate::layout::ErrorView;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::{components::Redirect, hooks::use_query_map};
-use types::{AppError, Password};
+use types::{Address, AppError, Password};
 
 /// The error of an action's last run, if it failed.
 fn last_error<T, V>(value: V) -> Signal<Option<AppError>>
@@ -204,7 +204,7 @@ pub fn AccountPage() -> impl IntoView {
                                 <h3>"Add an address"</h3>
                                 <FormAlert error=add_error/>
                                 <ActionForm action=add attr:class="address-form">
-                                    <AddressFields error=add_error/>
+                                    <AddressFields error=add_error prefix="address"/>
                                     <button type="submit">"Save address"</button>
                                 </ActionForm>
                             </section>
@@ -216,28 +216,52 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
-/// Inputs for an `Address` named `address[field]`, as the server function expects.
+/// Inputs for an `Address` named `{prefix}[field]`, as server functions expect, with each
+/// field's errors read from `{error_prefix}field`. `value` fills them in.
 #[component]
-fn AddressFields(error: Signal<Option<AppError>>) -> impl IntoView {
-    let field = move |name: &'static str,
-                      label: &'static str,
-                      autocomplete: &'static str,
-                      required: bool| {
-        let id = format!("address-{name}");
-        view! {
-            <label for=id.clone()>{label}</label>
-            <input id=id name=format!("address[{name}]") autocomplete=autocomplete required=required maxlength="200"/>
-            <FieldMessage error field=name/>
-        }
-    };
-    view! {
-        {field("name", "Full name", "name", true)}
-        {field("line1", "Address", "address-line1", true)}
-        {field("line2", "Apartment, suite (optional)", "address-line2", false)}
-        {field("city", "City", "address-level2", true)}
-        {field("postal_code", "Postal code", "postal-code", true)}
-        {field("country", "Country code (e.g. US)", "country", true)}
-    }
+pub fn AddressFields(
+    error: Signal<Option<AppError>>,
+    #[prop(into)] prefix: String,
+    #[prop(into, optional)] error_prefix: String,
+    #[prop(optional)] value: Address,
+) -> impl IntoView {
+    let fields: [(&str, &str, &str, bool, String); 6] = [
+        ("name", "Full name", "name", true, value.name),
+        ("line1", "Address", "address-line1", true, value.line1),
+        (
+            "line2",
+            "Apartment, suite (optional)",
+            "address-line2",
+            false,
+            value.line2.unwrap_or_default(),
+        ),
+        ("city", "City", "address-level2", true, value.city),
+        (
+            "postal_code",
+            "Postal code",
+            "postal-code",
+            true,
+            value.postal_code,
+        ),
+        (
+            "country",
+            "Country code (e.g. US)",
+            "country",
+            true,
+            value.country,
+        ),
+    ];
+    fields
+        .into_iter()
+        .map(|(name, label, autocomplete, required, value)| {
+            let id = format!("{prefix}-{name}");
+            view! {
+                <label for=id.clone()>{label}</label>
+                <input id=id name=format!("{prefix}[{name}]") autocomplete=autocomplete required=required maxlength="200" value=value/>
+                <FieldMessage error field=format!("{error_prefix}{name}")/>
+            }
+        })
+        .collect_view()
 }
 
 /// `/forgot-password`

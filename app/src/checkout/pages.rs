@@ -1,7 +1,7 @@
 //! `/checkout`: a plain form without JavaScript, live totals after hydration.
 
 use super::api::{get_checkout, PlaceOrder};
-use crate::accounts::{FieldMessage, FormAlert};
+use crate::accounts::{AddressFields, FieldMessage, FormAlert};
 use crate::layout::ErrorView;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -27,23 +27,6 @@ pub fn CheckoutPage() -> impl IntoView {
                     Ok(s) => {
                         // A signed-in shopper's first saved address fills the form in.
                         let saved = s.saved_addresses.first().cloned().unwrap_or_default();
-                        let field = move |name: &'static str, label: &'static str, autocomplete: &'static str, required: bool| {
-                            let id = format!("ship-{name}");
-                            let key = format!("shipping_address.{name}");
-                            let value = match name {
-                                "name" => saved.name.clone(),
-                                "line1" => saved.line1.clone(),
-                                "line2" => saved.line2.clone().unwrap_or_default(),
-                                "city" => saved.city.clone(),
-                                "postal_code" => saved.postal_code.clone(),
-                                _ => saved.country.clone(),
-                            };
-                            view! {
-                                <label for=id.clone()>{label}</label>
-                                <input id=id name=format!("shipping_address[{name}]") autocomplete=autocomplete required=required maxlength="200" value=value/>
-                                <FieldMessage error field=key/>
-                            }
-                        };
                         let (standard_total, express_total) = (s.standard_total, s.express_total);
                         view! {
                             <div class="checkout">
@@ -60,12 +43,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                                 <FieldMessage error field="email"/>
                                             }.into_any(),
                                         }}
-                                        {field("name", "Full name", "name", true)}
-                                        {field("line1", "Address", "address-line1", true)}
-                                        {field("line2", "Apartment, suite (optional)", "address-line2", false)}
-                                        {field("city", "City", "address-level2", true)}
-                                        {field("postal_code", "Postal code", "postal-code", true)}
-                                        {field("country", "Country code (e.g. US)", "country", true)}
+                                        <AddressFields error prefix="shipping_address" error_prefix="shipping_address." value=saved/>
                                         <fieldset class="shipping-methods">
                                             <legend>"Shipping"</legend>
                                             <div class="variant">

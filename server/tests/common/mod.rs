@@ -9,6 +9,26 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+/// A complete production environment with real-looking values (the pool and Redis are the
+/// test's own; `DATABASE_URL` only satisfies the config check).
+pub const PRODUCTION_ENV: &[(&str, &str)] = &[
+    ("APP_ENV", "production"),
+    ("OUTBOX_WORKER", "off"),
+    ("DATABASE_URL", "postgres://unused"),
+    ("PUBLIC_URL", "https://shop.example.com"),
+    (
+        "JWT_SECRET",
+        "a-very-long-random-jwt-secret-value-1234567890",
+    ),
+    (
+        "SESSION_SECRET",
+        "a-very-long-random-session-secret-value-123456",
+    ),
+    ("STRIPE_SECRET_KEY", "sk_test_x"),
+    ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+    ("SMTP_URL", "smtp://127.0.0.1:1"),
+];
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
