@@ -29,7 +29,7 @@ impl Currency {
     /// The code as a string slice.
     pub fn as_str(&self) -> &str {
         // Only ASCII letters are ever stored, so this cannot fail.
-        std::str::from_utf8(&self.0).unwrap_or("XXX")
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// How many minor units make a major unit (2 for USD, 0 for JPY).
