@@ -1,5 +1,7 @@
 import { expect, Page, test, TestInfo } from '@playwright/test';
-import { jsOn, waitForHydration } from './helpers';
+import { jsOn, waitForHydration, watchErrors } from './helpers';
+
+test.beforeEach(({ page }) => watchErrors(page));
 
 const PASSWORD = 'correct horse battery';
 

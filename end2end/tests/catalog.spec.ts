@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { cents, jsOn, waitForHydration } from './helpers';
+import { cents, jsOn, waitForHydration, watchErrors } from './helpers';
+
+test.beforeEach(({ page }) => watchErrors(page));
 
 // Runs in both projects: with JavaScript on (hydrated, client-side navigation)
 // and off (plain server-rendered HTML and GET forms).

@@ -1,5 +1,7 @@
 import { expect, Page, test } from '@playwright/test';
-import { cents, jsOn, waitForHydration } from './helpers';
+import { cents, jsOn, waitForHydration, watchErrors } from './helpers';
+
+test.beforeEach(({ page }) => watchErrors(page));
 
 async function addToCart(page: Page, path: string, quantity: number, hydrate: boolean) {
   await page.goto(path);

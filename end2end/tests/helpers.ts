@@ -6,7 +6,23 @@ export const jsOn = (info: TestInfo) => info.project.name === 'js';
 /** Waits until the WASM bundle has hydrated the page (JS project only). The debug bundle
  *  is several MB, and compiling it on a busy 2-core machine can take a while. */
 export async function waitForHydration(page: Page) {
-  await expect(page.locator('.site')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+  try {
+    await expect(page.locator('.site')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+  } catch (e) {
+    // Say why: a WASM panic or a blocked script shows up here.
+    throw new Error(`page did not hydrate: ${browserErrors.get(page)?.join(' | ') || 'no browser errors seen'}\n${e}`);
+  }
+}
+
+const browserErrors = new WeakMap<Page, string[]>();
+
+/** Records the page's script errors and console errors, for hydration failures. */
+export function watchErrors(page: Page) {
+  const errors: string[] = [];
+  browserErrors.set(page, errors);
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
 }
 
 /** Parses "$1,234.50" into cents. */
