@@ -113,6 +113,14 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Queues `user_created` for `user` inside the caller's transaction.
+async fn user_created(tx: &mut sqlx::PgConnection, user: &User) -> Result<(), AppError> {
+    let payload = outbox::user_payload(&user.id, &user.email, &user.name);
+    outbox::enqueue(tx, topics::USER_CREATED, payload)
+        .await
+        .map(|_| ())
+}
+
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -142,12 +150,7 @@ impl Accounts {
             AppError::Conflict("An account with this email already exists.".to_owned())
         })?;
         let user = user_from(row.id, row.email, row.name, &row.role);
-        outbox::enqueue(
-            &mut tx,
-            topics::USER_CREATED,
-            outbox::user_payload(&user.id, &user.email, &user.name),
-        )
-        .await?;
+        user_created(&mut tx, &user).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -219,12 +222,7 @@ impl Accounts {
         .await?;
         let user = user_from(row.id, row.email, row.name, &row.role);
         if row.created {
-            outbox::enqueue(
-                &mut tx,
-                topics::USER_CREATED,
-                outbox::user_payload(&user.id, &user.email, &user.name),
-            )
-            .await?;
+            user_created(&mut tx, &user).await?;
         }
         tx.commit().await?;
         Ok(user)

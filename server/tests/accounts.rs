@@ -194,9 +194,8 @@ async fn login_rotates_the_session_id_and_logout_kills_the_old_cookie(db: PgPool
     );
 }
 
-#[sqlx::test(migrations = "../migrations")]
-async fn session_cookies_are_http_only_and_same_site_lax(db: PgPool) {
-    let app = app(db).await;
+/// Signs Ann up, logs her in, and returns the raw `Set-Cookie` of the login.
+async fn login_set_cookie(app: &TestApp) -> String {
     app.signup("ann@example.com", PASSWORD).await;
     let res = app
         .post_json(
@@ -205,12 +204,17 @@ async fn session_cookies_are_http_only_and_same_site_lax(db: PgPool) {
             &[],
         )
         .await;
-    let raw = res
-        .headers()
+    res.headers()
         .get("set-cookie")
         .and_then(|v| v.to_str().ok())
         .expect("cookie")
-        .to_owned();
+        .to_owned()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn session_cookies_are_http_only_and_same_site_lax(db: PgPool) {
+    let app = app(db).await;
+    let raw = login_set_cookie(&app).await;
     assert!(
         raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
         "{raw}"
@@ -767,19 +771,6 @@ async fn profile_names_are_validated_and_saved(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn production_session_cookies_are_secure(db: PgPool) {
     let app = spawn_with(db, common::PRODUCTION_ENV).await;
-    app.signup("ann@example.com", PASSWORD).await;
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            json!({"email": "ann@example.com", "password": PASSWORD}),
-            &[],
-        )
-        .await;
-    let raw = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("cookie")
-        .to_owned();
+    let raw = login_set_cookie(&app).await;
     assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "{raw}");
 }
