@@ -60,7 +60,8 @@ e2e() {
   psql "$BAZAAR_DB_BASE/postgres" -qc 'DROP DATABASE IF EXISTS bazaar_e2e WITH (FORCE)' -c 'CREATE DATABASE bazaar_e2e' \
     || [ -n "${E2E_DATABASE_URL:-}" ]
   export DATABASE_URL="$db_url" LEPTOS_SITE_ROOT="$BAZAAR_ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn RATE_LIMIT_WINDOW_SECS=1
+    MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn RATE_LIMIT_WINDOW_SECS=1 \
+    PUBLIC_URL="http://127.0.0.1:$port"
   local server="$CARGO_TARGET_DIR/debug/server"
   "$server" seed
   "$server" serve > "$BAZAAR_CACHE/e2e-server.log" 2>&1 &

@@ -70,6 +70,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/checkout") view=checkout::CheckoutPage ssr=SsrMode::Async/>
                         <Route path=path!("/orders") view=orders::OrdersPage ssr=SsrMode::Async/>
                         <Route path=path!("/orders/:id") view=orders::OrderPage ssr=SsrMode::Async/>
+                        <Route path=path!("/checkout/success/:id") view=orders::CheckoutSuccessPage ssr=SsrMode::Async/>
+                        <Route path=path!("/checkout/cancelled/:id") view=orders::CheckoutCancelledPage ssr=SsrMode::Async/>
                         <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async/>

@@ -9,6 +9,7 @@ pub mod mail;
 pub mod media;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod ratelimit;
 pub mod redis;
 pub mod seed;
@@ -36,6 +37,25 @@ pub struct Settings {
     pub production: bool,
     /// Shipping, tax and the unpaid-order hold.
     pub pricing: orders::Pricing,
+    /// Which payment provider, and how webhooks are checked.
+    pub payments: PaymentSettings,
+}
+
+/// Payment provider settings.
+#[derive(Clone)]
+pub struct PaymentSettings {
+    /// `STRIPE_SECRET_KEY`; without it the dev provider is used.
+    pub stripe_secret_key: Option<String>,
+    /// `STRIPE_API_BASE`, to point the Stripe client at a test double.
+    pub stripe_api_base: Option<String>,
+    /// How long one Stripe request may take before it counts as failed (and is retried).
+    pub stripe_timeout: Duration,
+    /// Every secret a webhook signature may be made with (rotation keeps two).
+    pub webhook_secrets: Vec<String>,
+    /// This process's own webhook address, where the dev provider delivers.
+    pub self_webhook_url: String,
+    /// The public address, for the provider's return URLs.
+    pub public_url: String,
 }
 
 /// The domain services, cheap to clone; the web layer puts one in every request's context.
@@ -57,14 +77,44 @@ pub struct Services {
     pub carts: cart::Carts,
     /// Orders.
     pub orders: orders::Orders,
+    /// Payments and the provider behind them.
+    pub payments: payments::Payments,
     /// Whether this is production.
     pub production: bool,
 }
 
 impl Services {
     /// Builds every service on one pool and one Redis client.
-    pub fn new(db: PgPool, redis: redis::Redis, mailer: mail::Mailer, settings: Settings) -> Self {
-        Services {
+    pub fn new(
+        db: PgPool,
+        redis: redis::Redis,
+        mailer: mail::Mailer,
+        settings: Settings,
+    ) -> Result<Self, String> {
+        let p = &settings.payments;
+        let provider = match &p.stripe_secret_key {
+            Some(key) => {
+                payments::Provider::Stripe(Box::new(payments::stripe::StripeProvider::new(
+                    key,
+                    p.stripe_api_base.as_deref(),
+                    p.stripe_timeout,
+                )?))
+            }
+            None => payments::Provider::Dev(payments::dev::DevProvider::new(
+                db.clone(),
+                p.self_webhook_url.clone(),
+                p.webhook_secrets.first().cloned().unwrap_or_default(),
+            )),
+        };
+        let payments = payments::Payments::new(
+            db.clone(),
+            provider,
+            p.webhook_secrets.clone(),
+            &p.public_url,
+            settings.pricing.hold,
+        );
+        Ok(Services {
+            payments,
             catalog: Catalog::new(db.clone(), settings.catalog_ttl),
             accounts: Accounts::new(
                 db.clone(),
@@ -81,6 +131,6 @@ impl Services {
             production: settings.production,
             redis,
             db,
-        }
+        })
     }
 }

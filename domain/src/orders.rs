@@ -68,7 +68,6 @@ pub struct Placed {
     pub order: Order,
     /// False when an earlier request with the same key already placed it.
     pub created: bool,
-    pub payment_session: String,
 }
 
 /// Orders on Postgres.
@@ -143,13 +142,12 @@ impl Orders {
             .as_deref()
             .and_then(|u| Uuid::parse_str(u).ok());
         let hold = i64::try_from(self.pricing.hold.as_secs()).unwrap_or(1800);
-        let payment_session = format!("dps_{}", Uuid::new_v4().simple());
 
         let order_id = sqlx::query_scalar!(
             r#"INSERT INTO orders (user_id, email, currency, subtotal_amount, shipping_amount, tax_amount,
                                    total_amount, shipping_method, shipping_address, idempotency_scope,
-                                   idempotency_key, payment_session, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now() + make_interval(secs => $13::bigint))
+                                   idempotency_key, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint))
                ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
                RETURNING id"#,
             user_id,
@@ -163,7 +161,6 @@ impl Orders {
             json!(input.address),
             input.scope,
             input.idempotency_key,
-            payment_session,
             hold,
         )
         .fetch_optional(&mut *tx)
@@ -249,13 +246,12 @@ impl Orders {
         Ok(Placed {
             order,
             created: true,
-            payment_session,
         })
     }
 
     async fn by_key(&self, scope: &str, key: &str) -> Result<Option<Placed>, AppError> {
-        let found = sqlx::query!(
-            "SELECT id, payment_session FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2",
+        let found = sqlx::query_scalar!(
+            "SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2",
             scope,
             key
         )
@@ -263,28 +259,32 @@ impl Orders {
         .await?;
         let Some(found) = found else { return Ok(None) };
         let order = self
-            .get(&found.id.to_string())
+            .get(&found.to_string())
             .await?
             .ok_or_else(|| AppError::internal("checkout", "order vanished"))?;
         Ok(Some(Placed {
             order,
             created: false,
-            payment_session: found.payment_session.unwrap_or_default(),
         }))
     }
 
     /// One order by id, whoever owns it (callers check ownership).
     pub async fn get(&self, id: &str) -> Result<Option<Order>, AppError> {
+        Self::get_with(&self.db, id).await
+    }
+
+    /// [`Orders::get`] on any pool, for event handlers that hold no service.
+    pub async fn get_with(db: &PgPool, id: &str) -> Result<Option<Order>, AppError> {
         let Ok(id) = Uuid::parse_str(id) else {
             return Ok(None);
         };
         let Some(o) = sqlx::query!(
             r#"SELECT id, status, currency, subtotal_amount, shipping_amount, tax_amount, total_amount, created_at,
-                      email, shipping_method, shipping_address, tracking_number
+                      email, shipping_method, shipping_address, tracking_number, payment_url, payment_error
                FROM orders WHERE id = $1"#,
             id
         )
-        .fetch_optional(&self.db)
+        .fetch_optional(db)
         .await?
         else {
             return Ok(None);
@@ -292,7 +292,7 @@ impl Orders {
         let currency =
             Currency::parse(&o.currency).map_err(|e| AppError::internal("order currency", e))?;
         let lines = sqlx::query!("SELECT sku, name, quantity, unit_amount FROM order_lines WHERE order_id = $1 ORDER BY sku", id)
-            .fetch_all(&self.db)
+            .fetch_all(db)
             .await?
             .into_iter()
             .map(|l| OrderLine { sku: l.sku, name: l.name, quantity: i64::from(l.quantity), unit_price: Money::new(l.unit_amount, currency) })
@@ -315,6 +315,12 @@ impl Orders {
                 .unwrap_or(ShippingMethod::Standard),
             shipping_address: serde_json::from_value(o.shipping_address).unwrap_or_default(),
             tracking_number: o.tracking_number,
+            payment_url: (o.status == "pending_payment")
+                .then_some(o.payment_url)
+                .flatten(),
+            payment_error: (o.status == "pending_payment")
+                .then_some(o.payment_error)
+                .flatten(),
         }))
     }
 
@@ -376,41 +382,13 @@ impl Orders {
         reason: &str,
     ) -> Result<Order, AppError> {
         let uuid = Uuid::parse_str(id).map_err(|_| AppError::not_found("order"))?;
-        let sources: Vec<String> = OrderStatus::sources(next)
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect();
         let mut tx = self.db.begin().await?;
-        let current =
-            sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1 FOR UPDATE", uuid)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| AppError::not_found("order"))?;
-        if !sources.contains(&current) {
+        if let Err(current) = transition_in(&mut tx, uuid, next, reason).await? {
             return Err(AppError::Conflict(format!(
                 "An order that is {current} cannot become {}.",
                 next.as_str()
             )));
         }
-        sqlx::query!(
-            "UPDATE orders SET status = $2 WHERE id = $1",
-            uuid,
-            next.as_str()
-        )
-        .execute(&mut *tx)
-        .await?;
-        if next == OrderStatus::Cancelled {
-            release_stock(&mut tx, &[uuid]).await?;
-        }
-        sqlx::query!(
-            "INSERT INTO order_status_changes (order_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
-            uuid,
-            current,
-            next.as_str(),
-            reason
-        )
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         self.get(id)
             .await?
@@ -426,6 +404,8 @@ impl Orders {
             r#"UPDATE orders SET status = 'cancelled'
                WHERE id IN (SELECT id FROM orders
                             WHERE status = 'pending_payment' AND expires_at < now() AND stock_released_at IS NULL
+                              AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id
+                                              AND p.status IN ('paid', 'refunded', 'review'))
                             ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)
                RETURNING id"#
         )
@@ -446,6 +426,44 @@ impl Orders {
         tracing::info!(count = expired.len(), "expired unpaid orders");
         Ok(expired.len())
     }
+}
+
+/// Moves order `id` to `next` inside the caller's transaction, if the status machine
+/// allows it; otherwise answers the current status. Cancelling gives its stock back, once.
+pub async fn transition_in(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    next: OrderStatus,
+    reason: &str,
+) -> Result<Result<(), String>, AppError> {
+    let current = sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("order"))?;
+    let allowed = OrderStatus::parse(&current).is_some_and(|c| c.can_become(next));
+    if !allowed {
+        return Ok(Err(current));
+    }
+    sqlx::query!(
+        "UPDATE orders SET status = $2 WHERE id = $1",
+        id,
+        next.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    if next == OrderStatus::Cancelled {
+        release_stock(&mut *tx, &[id]).await?;
+    }
+    sqlx::query!(
+        "INSERT INTO order_status_changes (order_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
+        id,
+        current,
+        next.as_str(),
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(Ok(()))
 }
 
 /// Puts the stock of `orders` back, for orders not released before; marks them released.

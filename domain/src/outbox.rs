@@ -20,6 +20,9 @@ pub mod topics {
     pub const PASSWORD_RESET_REQUESTED: &str = "password_reset_requested";
     /// An order was placed: `{"order_id","email","total","currency"}`.
     pub const ORDER_CREATED: &str = "order_created";
+    /// A payment arrived and matched its order:
+    /// `{"order_id","session_id","payment_intent","amount","currency"}`.
+    pub const PAYMENT_SUCCEEDED: &str = "payment_succeeded";
 }
 
 /// Writes an event inside the caller's transaction.
@@ -50,6 +53,7 @@ pub struct Event {
 /// Runs handlers for claimed events.
 #[derive(Clone)]
 pub struct Dispatcher {
+    pub db: PgPool,
     pub mailer: Mailer,
     pub public_url: String,
 }
@@ -93,6 +97,10 @@ impl Dispatcher {
                     ),
                 };
                 self.mailer.send(&email).await.map(|_| ())
+            }
+            topics::PAYMENT_SUCCEEDED => {
+                crate::payments::settle(&self.db, &self.mailer, &self.public_url, &event.payload)
+                    .await
             }
             other => {
                 tracing::debug!(topic = other, id = event.id, "no handler for topic");

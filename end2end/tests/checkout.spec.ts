@@ -55,11 +55,19 @@ test('a guest buys two products: cart, quantity change, checkout, pending confir
   await page.getByLabel(/^Standard/).check();
   await page.getByRole('button', { name: 'Place order' }).click();
 
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
-  await expect(page.getByTestId('order-status')).toHaveAttribute('data-status', 'pending_payment');
-  await expect(page.getByRole('status')).toContainText('reserved for 30 minutes');
-  const total = cents((await page.getByTestId('order-total').textContent())!);
+  // The order is placed and the shopper is on the payment page, which charges our total.
+  await expect(page).toHaveURL(/\/dev\/pay\/cs_dev_[0-9a-f]+$/);
+  const total = cents((await page.getByTestId('pay-total').textContent())!);
   expect(total).toBe(subtotal + 500);
+
+  // Backing out keeps the order reserved and payable.
+  await page.getByRole('link', { name: 'Cancel and return to the shop' }).click();
+  await expect(page).toHaveURL(/\/checkout\/cancelled\/[0-9a-f-]{36}$/);
+  if (js) await waitForHydration(page);
+  await expect(page.getByTestId('order-status')).toHaveAttribute('data-status', 'pending_payment');
+  await expect(page.getByRole('status')).toContainText('Payment cancelled');
+  await expect(page.getByTestId('pay-now')).toHaveAttribute('href', /\/dev\/pay\//);
+  expect(cents((await page.getByTestId('order-total').textContent())!)).toBe(total);
   await expect(page.getByTestId('cart-count')).toHaveText('0');
 });
 

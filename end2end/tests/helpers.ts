@@ -23,6 +23,12 @@ export function watchErrors(page: Page) {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  // Each document's status and policy, so a blocked hydration shows which answer blocked it.
+  page.on('response', (r) => {
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) {
+      errors.push(`document ${r.status()} ${r.url()} csp=${r.headers()['content-security-policy'] ?? '-'}`);
+    }
+  });
 }
 
 /** Parses "$1,234.50" into cents. */

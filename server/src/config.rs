@@ -64,6 +64,10 @@ pub struct Config {
     pub rate_limit_window: Duration,
     pub outbox_worker: bool,
     pub pricing: domain::orders::Pricing,
+    /// How old a pending order must be before reconciliation asks the provider about it.
+    pub reconcile_after: Duration,
+    /// Per-attempt timeout of Stripe API calls.
+    pub stripe_timeout: Duration,
 }
 
 /// Why the configuration was refused; each message names the variable to fix.
@@ -74,6 +78,8 @@ pub struct ConfigError(pub Vec<String>);
 const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-change-me-in-production-000000";
 const DEV_SESSION_SECRET: &str = "dev-only-session-secret-change-me-in-production-00";
 const MIN_SECRET_LEN: usize = 32;
+/// Signs the dev provider's events in development; refused in production.
+pub const DEV_WEBHOOK_SECRET: &str = "whsec_dev_only_bazaar_webhook_secret";
 
 impl Config {
     /// Reads the process environment.
@@ -135,6 +141,13 @@ impl Config {
         if prod && stripe_webhook_secret.is_none() {
             errors.push("STRIPE_WEBHOOK_SECRET is required in production".into());
         }
+        if prod
+            && stripe_webhook_secret
+                .as_ref()
+                .is_some_and(|s| s.expose().contains(DEV_WEBHOOK_SECRET))
+        {
+            errors.push("STRIPE_WEBHOOK_SECRET must be a real secret in production".into());
+        }
         if prod && !public_url.starts_with("https://") && !public_url.is_empty() {
             errors.push(
                 "PUBLIC_URL must be https:// in production (session cookies are Secure)".into(),
@@ -186,6 +199,10 @@ impl Config {
             tax_bps: number("TAX_RATE_BPS", 0, 0, 10_000) as i64,
             hold: Duration::from_secs(number("ORDER_HOLD_SECS", 1800, 1, 86_400)),
         };
+        let reconcile_after =
+            Duration::from_secs(number("PAYMENT_RECONCILE_AFTER_SECS", 300, 0, 86_400));
+        let stripe_timeout =
+            Duration::from_millis(number("STRIPE_TIMEOUT_MS", 10_000, 100, 120_000));
         let rate_limit_window = Duration::from_secs(number("RATE_LIMIT_WINDOW_SECS", 60, 1, 3600));
         let outbox_worker = match get("OUTBOX_WORKER").as_deref() {
             None | Some("on") | Some("true") | Some("1") => true,
@@ -252,7 +269,24 @@ impl Config {
             rate_limit_window,
             outbox_worker,
             pricing,
+            reconcile_after,
+            stripe_timeout,
         })
+    }
+
+    /// Every webhook secret in force: `STRIPE_WEBHOOK_SECRET` may list several, comma
+    /// separated, while one is being rotated. Development falls back to the dev secret.
+    pub fn webhook_secrets(&self) -> Vec<String> {
+        match &self.stripe_webhook_secret {
+            Some(list) => list
+                .expose()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => vec![DEV_WEBHOOK_SECRET.to_owned()],
+        }
     }
 
     /// Whether this is a production deployment.

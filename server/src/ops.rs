@@ -45,6 +45,6 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             })
         })
         .collect();
-    body["error"] = json!({ "code": "unavailable", "message": format!("not ready: {} unreachable", failing.join(" and ")) });
+    body["error"] = json!({ "code": "internal", "message": format!("not ready: {} unreachable", failing.join(" and ")) });
     (StatusCode::SERVICE_UNAVAILABLE, Json(body))
 }

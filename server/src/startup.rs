@@ -71,7 +71,18 @@ pub struct Application {
     port: u16,
     shutdown_grace: Duration,
     worker: Option<OutboxWorker>,
-    expirer: Option<domain::orders::Orders>,
+    expirer: Option<(domain::payments::Payments, domain::orders::Orders, Duration)>,
+}
+
+/// How this process reaches itself: the bound port on loopback, or on the bound address
+/// when it listens on one interface only.
+fn self_url(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        addr.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// A Postgres pool that connects lazily, so the process starts (and reports not ready)
@@ -114,12 +125,40 @@ impl Application {
             rate_window: config.rate_limit_window,
             production: config.is_production(),
             pricing: config.pricing.clone(),
+            payments: domain::PaymentSettings {
+                stripe_secret_key: config
+                    .stripe_secret_key
+                    .as_ref()
+                    .map(|s| s.expose().to_owned()),
+                stripe_api_base: config.stripe_api_base.clone(),
+                stripe_timeout: config.stripe_timeout,
+                webhook_secrets: config.webhook_secrets(),
+                self_webhook_url: format!(
+                    "{}/api/payments/webhook",
+                    self_url(listener.local_addr()?)
+                ),
+                public_url: config.public_url.clone(),
+            },
         };
-        let services = Services::new(db.clone(), redis.clone(), mailer.clone(), settings);
-        let expirer = config.outbox_worker.then(|| services.orders.clone());
+        let services = Services::new(db.clone(), redis.clone(), mailer.clone(), settings)
+            .map_err(anyhow::Error::msg)?;
+        let expirer = config.outbox_worker.then(|| {
+            (
+                services.payments.clone(),
+                services.orders.clone(),
+                config.reconcile_after,
+            )
+        });
         let worker = config.outbox_worker.then(|| {
             let public_url = config.public_url.trim_end_matches('/').to_owned();
-            OutboxWorker::new(db, Dispatcher { mailer, public_url })
+            OutboxWorker::new(
+                db.clone(),
+                Dispatcher {
+                    db,
+                    mailer,
+                    public_url,
+                },
+            )
         });
         let state = AppState {
             leptos_options: leptos_options(&config),
@@ -157,9 +196,9 @@ impl Application {
     ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(rx.clone())));
-        let expirer = self
-            .expirer
-            .map(|orders| tokio::spawn(expire_loop(orders, rx.clone())));
+        let expirer = self.expirer.map(|(payments, orders, after)| {
+            tokio::spawn(payment_loop(payments, orders, after, rx.clone()))
+        });
         // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -194,12 +233,25 @@ impl Application {
     }
 }
 
-/// Cancels unpaid orders past their hold every few seconds, until `stop`.
-async fn expire_loop(orders: domain::orders::Orders, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Every few seconds: closes the payment sessions of orders past their hold and cancels
+/// them; every minute: asks the provider about orders still pending (missed webhooks).
+async fn payment_loop(
+    payments: domain::payments::Payments,
+    orders: domain::orders::Orders,
+    reconcile_after: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut passes: u64 = 0;
     while !*stop.borrow() {
-        if let Err(e) = orders.expire_unpaid().await {
+        if let Err(e) = payments.expire_overdue(&orders).await {
             tracing::warn!(error = %e, "expiring unpaid orders failed");
         }
+        if passes.is_multiple_of(12) {
+            if let Err(e) = payments.reconcile(reconcile_after).await {
+                tracing::warn!(error = %e, "payment reconciliation failed");
+            }
+        }
+        passes += 1;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             _ = stop.changed() => {}
@@ -297,6 +349,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/dev/mailbox", get(dev::mailbox))
         .route("/dev/mailbox.json", get(dev::mailbox_json))
+        .route("/dev/pay/{session_id}", get(dev::pay_form).post(dev::pay))
         .nest("/api", api::router())
         .nest("/pkg", pkg)
         .nest("/media", media)

@@ -21,6 +21,7 @@ fn worker(app: &TestApp, lease: Duration) -> OutboxWorker {
     let mut w = OutboxWorker::new(
         app.db.clone(),
         Dispatcher {
+            db: app.db.clone(),
             mailer,
             public_url: app.base.clone(),
         },

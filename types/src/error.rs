@@ -81,6 +81,14 @@ impl AppError {
         }
     }
 
+    /// A 422 error for one invalid body or form field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.clone()]);
+        AppError::Validation { message, fields }
+    }
+
     /// An internal error: logs `context` and the cause on the server, shows a generic message.
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
         #[cfg(feature = "ssr")]
@@ -115,7 +123,8 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
             AppError::RateLimited { .. } => "rate_limited",
-            AppError::Unavailable(_) => "unavailable",
+            // The contract has no code of its own for 503: it is an `internal` failure, and transient.
+            AppError::Unavailable(_) => "internal",
             AppError::Internal(_) => "internal",
         }
     }

@@ -192,6 +192,12 @@ pub struct Order {
     pub shipping_method: ShippingMethod,
     pub shipping_address: Address,
     pub tracking_number: Option<String>,
+    /// Where to pay while the order is `pending_payment`.
+    #[serde(default)]
+    pub payment_url: Option<String>,
+    /// Why the last payment attempt failed, so the shopper can try again.
+    #[serde(default)]
+    pub payment_error: Option<String>,
 }
 
 #[cfg(test)]

@@ -103,7 +103,9 @@ pub async fn place_order(
             key.to_owned(),
         )
         .await?;
-        leptos_axum::redirect(&format!("/orders/{}", placed.order_id));
+        // Without JavaScript the browser follows this to the payment page; hydrated, the
+        // checkout page goes there itself (a full load: it is not one of our routes).
+        crate::ssr::redirect_plain_form(&placed.payment_url);
         Ok(placed)
     }
     .await;

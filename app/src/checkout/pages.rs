@@ -13,6 +13,13 @@ pub fn CheckoutPage() -> impl IntoView {
     let summary = Resource::new(|| (), |_| get_checkout());
     let error = Signal::derive(move || place.value().get().and_then(Result::err));
     let express = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(placed)) = place.value().get() {
+            if let Err(e) = window().location().set_href(&placed.payment_url) {
+                leptos::logging::error!("could not open the payment page: {e:?}");
+            }
+        }
+    });
     view! {
         <Title text="Checkout"/>
         <Meta name="robots" content="noindex"/>

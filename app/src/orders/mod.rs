@@ -3,4 +3,4 @@
 mod api;
 mod pages;
 
-pub use pages::{OrderPage, OrdersPage};
+pub use pages::{CheckoutCancelledPage, CheckoutSuccessPage, OrderPage, OrdersPage};

@@ -46,30 +46,83 @@ fn short_id(id: &str) -> String {
     format!("#{}", id.chars().take(8).collect::<String>().to_uppercase())
 }
 
+/// How the shopper arrived at an order page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Arrival {
+    #[default]
+    Direct,
+    /// Back from the payment page after paying.
+    Paid,
+    /// Back from the payment page after cancelling.
+    Cancelled,
+}
+
 /// `/orders/:id`: confirmation and detail.
 #[component]
 pub fn OrderPage() -> impl IntoView {
+    view! { <LiveOrder arrival=Arrival::Direct/> }
+}
+
+/// `/checkout/success/:id`: where the payment page sends the shopper after paying.
+#[component]
+pub fn CheckoutSuccessPage() -> impl IntoView {
+    view! { <LiveOrder arrival=Arrival::Paid/> }
+}
+
+/// `/checkout/cancelled/:id`: where the payment page sends a shopper who backs out.
+#[component]
+pub fn CheckoutCancelledPage() -> impl IntoView {
+    view! { <LiveOrder arrival=Arrival::Cancelled/> }
+}
+
+/// An order whose status follows the payment after hydration, without a reload.
+#[component]
+fn LiveOrder(arrival: Arrival) -> impl IntoView {
     let params = use_params_map();
     let order = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
         get_order,
     );
+    // Poll while the payment is outstanding; webhooks usually land within a second or two.
+    Effect::new(move |_| {
+        let handle = leptos::leptos_dom::helpers::set_interval_with_handle(
+            move || {
+                let waiting = order
+                    .get_untracked()
+                    .and_then(Result::ok)
+                    .is_some_and(|o| o.status == OrderStatus::PendingPayment);
+                if waiting {
+                    order.refetch();
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
                     Err(error) => view! { <ErrorView error/> }.into_any(),
-                    Ok(order) => view! { <OrderView order/> }.into_any(),
+                    Ok(order) => view! { <OrderView order arrival/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
-fn OrderView(order: Order) -> impl IntoView {
+fn OrderView(order: Order, arrival: Arrival) -> impl IntoView {
     let title = format!("Order {}", short_id(&order.id));
     let pending = order.status == OrderStatus::PendingPayment;
+    let paid_like = matches!(
+        order.status,
+        OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered
+    );
     let a = order.shipping_address.clone();
     view! {
         <Title text=title.clone()/>
@@ -82,11 +135,29 @@ fn OrderView(order: Order) -> impl IntoView {
                     {order.status.label()}
                 </strong>
             </p>
-            {pending.then(|| view! {
-                <p class="notice" role="status">
-                    "Thank you! Your order is reserved for 30 minutes while we wait for payment. "
-                    "A confirmation goes to " {order.email.clone()} "."
+            {(paid_like && arrival == Arrival::Paid).then(|| view! {
+                <p class="notice" role="status" data-testid="payment-confirmed">
+                    "Thank you! Your payment was received and a confirmation is on its way to "
+                    {order.email.clone()} "."
                 </p>
+            })}
+            {(pending && arrival == Arrival::Paid).then(|| view! {
+                <p class="notice" role="status">"Thank you! We are confirming your payment; this page updates by itself."</p>
+            })}
+            {(pending && arrival == Arrival::Cancelled).then(|| view! {
+                <p class="notice" role="status">"Payment cancelled. Your order stays reserved for a while if you change your mind."</p>
+            })}
+            {(pending && arrival == Arrival::Direct).then(|| view! {
+                <p class="notice" role="status">
+                    "Your order is reserved while we wait for payment. "
+                    "A confirmation goes to " {order.email.clone()} " once it is paid."
+                </p>
+            })}
+            {order.payment_error.clone().map(|e| view! {
+                <p class="form-error" role="alert" data-testid="payment-error">{e} " You can try again."</p>
+            })}
+            {order.payment_url.clone().map(|url| view! {
+                <p><a class="button" href=url rel="external" data-testid="pay-now">"Pay now"</a></p>
             })}
             <table class="cart-table">
                 <thead><tr><th scope="col">"Item"</th><th scope="col">"Price"</th><th scope="col">"Quantity"</th><th scope="col">"Total"</th></tr></thead>

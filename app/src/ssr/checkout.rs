@@ -76,10 +76,12 @@ pub async fn place(
             tracing::warn!(error = %e, "order placed but the cart could not be emptied");
         }
     }
+    // A provider outage leaves the order saved: the same key retried opens the session.
+    let payment_url = services.payments.start(&placed.order).await?;
     Ok(CheckoutResponse {
         order_id: placed.order.id.clone(),
         status: placed.order.status,
         total: placed.order.total,
-        payment_url: format!("/dev/pay/{}", placed.payment_session),
+        payment_url,
     })
 }

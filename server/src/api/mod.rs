@@ -5,6 +5,7 @@ mod accounts;
 pub mod cart;
 mod catalog;
 mod openapi;
+mod payments;
 
 use crate::AppState;
 use axum::{
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", post(cart::checkout))
         .route("/orders", get(cart::orders))
         .route("/orders/{id}", get(cart::order))
+        .route("/payments/webhook", post(payments::webhook))
         .fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
 }
 

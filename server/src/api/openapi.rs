@@ -179,6 +179,20 @@ pub fn build() -> Value {
                     "404": error_response("No such order, or someone else's")
                 }
             }},
+            "/api/payments/webhook": { "post": {
+                "summary": "Stripe-format payment events, verified with the Stripe-Signature header",
+                "operationId": "paymentWebhook", "tags": ["payments"],
+                "parameters": [{ "name": "Stripe-Signature", "in": "header", "required": true, "schema": {"type":"string"},
+                                 "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">; 300 s tolerance" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["id", "type", "data"],
+                    "properties": { "id": {"type":"string"}, "type": {"type":"string"}, "data": {"type":"object"} } } } } },
+                "responses": {
+                    "200": json_response("Processed, or a duplicate that changed nothing", json!({
+                        "type": "object", "properties": { "received": {"type":"boolean"}, "outcome": {"type":"string"}, "duplicate": {"type":"boolean"} } })),
+                    "400": error_response("Bad or stale signature, or not an event")
+                }
+            }},
             "/api/openapi.json": { "get": {
                 "summary": "This document", "operationId": "openapi", "tags": ["operations"],
                 "responses": { "200": json_response("OpenAPI 3.1", json!({"type":"object"})) }
@@ -270,7 +284,7 @@ pub fn build() -> Value {
             }},
             "Error": { "type": "object", "required": ["error"], "properties": { "error": {
                 "type": "object", "required": ["code","message"], "properties": {
-                    "code": {"type":"string","enum":["not_found","validation","unauthorized","forbidden","conflict","rate_limited","bad_request","internal","unavailable"]},
+                    "code": {"type":"string","enum":["not_found","validation","unauthorized","forbidden","conflict","rate_limited","bad_request","internal"]},
                     "message": {"type":"string"},
                     "fields": {"type":"object","additionalProperties":{"type":"array","items":{"type":"string"}}}
                 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod shop;
+
 use domain::redis::Redis;
 use server::{config::Config, Application};
 use sqlx::PgPool;
@@ -197,6 +199,7 @@ impl TestApp {
         let mailer =
             domain::mail::Mailer::new(self.db.clone(), None, "test@bazaar.local").expect("mailer");
         let dispatcher = domain::outbox::Dispatcher {
+            db: self.db.clone(),
             mailer,
             public_url: self.base.clone(),
         };
