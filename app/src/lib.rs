@@ -4,6 +4,7 @@
 //! pages, components and server functions; the SQL lives in the `domain` crate.
 
 pub mod accounts;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
@@ -77,6 +78,15 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async/>
                         <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage ssr=SsrMode::Async/>
                         <Route path=path!("/reset-password") view=accounts::ResetPasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin") view=admin::AdminDashboardPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products") view=admin::AdminProductsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products/new") view=admin::AdminNewProductPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products/:slug") view=admin::AdminProductPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders") view=admin::AdminOrdersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders/:id") view=admin::AdminOrderPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/customers") view=admin::AdminCustomersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/audit") view=admin::AdminAuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/flags") view=admin::AdminFlagsPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <Footer/>

@@ -99,7 +99,7 @@ impl Catalog {
         // Full-text matches rank first; trigram similarity catches typos in names.
         let rows = sqlx::query!(
             r#"WITH q AS (SELECT websearch_to_tsquery('english', coalesce($2::text, '')) AS ts)
-               SELECT p.slug, p.name, p.image_url, c.slug AS category,
+               SELECT p.slug, p.name, COALESCE(p.thumb_url, p.image_url) AS image_url, c.slug AS category,
                       v.min_price AS "price!", v.currency AS "currency!", v.in_stock AS "in_stock!",
                       count(*) OVER () AS "total!"
                FROM products p

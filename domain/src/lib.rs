@@ -2,9 +2,11 @@
 //! Server-only and free of Leptos: the web layer calls in, maps errors, and renders.
 
 pub mod accounts;
+pub mod admin;
 pub mod cache;
 pub mod cart;
 pub mod catalog;
+pub mod flags;
 pub mod mail;
 pub mod media;
 pub mod orders;
@@ -79,6 +81,10 @@ pub struct Services {
     pub orders: orders::Orders,
     /// Payments and the provider behind them.
     pub payments: payments::Payments,
+    /// The merchant admin.
+    pub admin: admin::Admin,
+    /// Feature flags.
+    pub flags: flags::Flags,
     /// Whether this is production.
     pub production: bool,
 }
@@ -113,9 +119,20 @@ impl Services {
             &p.public_url,
             settings.pricing.hold,
         );
+        let catalog = Catalog::new(db.clone(), settings.catalog_ttl);
+        let orders = orders::Orders::new(db.clone(), settings.pricing.clone());
+        let admin = admin::Admin::new(
+            db.clone(),
+            catalog.clone(),
+            orders.clone(),
+            payments.clone(),
+        );
         Ok(Services {
+            admin,
+            flags: flags::Flags::new(db.clone(), settings.catalog_ttl),
+            catalog,
+            orders,
             payments,
-            catalog: Catalog::new(db.clone(), settings.catalog_ttl),
             accounts: Accounts::new(
                 db.clone(),
                 accounts::TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
@@ -127,7 +144,6 @@ impl Services {
             ),
             mailer,
             carts: cart::Carts::new(redis.clone(), db.clone()),
-            orders: orders::Orders::new(db.clone(), settings.pricing),
             production: settings.production,
             redis,
             db,

@@ -1,32 +1,108 @@
-//! Where product images live. The local filesystem is the embedded default.
+//! Where product images live, through `object_store`: the local filesystem is the embedded
+//! default (`MEDIA_STORE=file://…`), S3 or MinIO the production choice (`s3://bucket/prefix`,
+//! credentials from the standard AWS environment, IRSA included). Uploads are sniffed,
+//! decoded under limits and re-encoded into two renditions, so what we serve is always an
+//! image we made.
 
-use std::path::{Path, PathBuf};
+use bytes::Bytes;
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use object_store::{
+    aws::AmazonS3Builder, local::LocalFileSystem, path::Path as StorePath, ObjectStore, PutPayload,
+};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use types::AppError;
 
-/// A media store rooted in a local directory, served by the web layer under `/media/`.
+/// The largest upload accepted.
+pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
+
+/// Long edge of the product-page rendition, in pixels.
+pub const LARGE_EDGE: u32 = 1200;
+/// Long edge of the listing rendition, in pixels.
+pub const THUMB_EDGE: u32 = 400;
+
+/// A media store, served by the web layer under `/media/`.
 #[derive(Clone, Debug)]
 pub struct MediaStore {
-    root: PathBuf,
+    store: Arc<dyn ObjectStore>,
+    location: String,
+}
+
+/// A stored object, for serving.
+#[derive(Clone, Debug)]
+pub struct MediaObject {
+    pub bytes: Bytes,
+    pub etag: Option<String>,
+}
+
+enum Target {
+    File(String),
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+    },
+}
+
+fn parse(url: &str) -> Result<Target, String> {
+    match url.split_once("://") {
+        Some(("file", path)) if !path.is_empty() => Ok(Target::File(path.to_owned())),
+        Some(("s3", rest)) if !rest.is_empty() => {
+            let (bucket, prefix) = match rest.split_once('/') {
+                Some((b, p)) => (b, Some(p.trim_matches('/').to_owned()).filter(|p| !p.is_empty())),
+                None => (rest, None),
+            };
+            if bucket.is_empty() {
+                return Err("MEDIA_STORE s3:// needs a bucket, e.g. s3://shop-media".to_owned());
+            }
+            Ok(Target::S3 { bucket: bucket.to_owned(), prefix })
+        }
+        Some((scheme, _)) => Err(format!(
+            "MEDIA_STORE scheme `{scheme}` is not supported; use file://<directory> or s3://<bucket>[/prefix]"
+        )),
+        None => Err("MEDIA_STORE must look like file://<directory> or s3://<bucket>".to_owned()),
+    }
 }
 
 impl MediaStore {
     /// The URL path prefix media is served under.
     pub const URL_PREFIX: &'static str = "/media";
 
-    /// Parses `MEDIA_STORE`, e.g. `file://./data/media` or `file:///var/lib/bazaar/media`.
-    pub fn from_url(url: &str) -> Result<Self, String> {
-        match url.split_once("://") {
-            Some(("file", path)) if !path.is_empty() => Ok(MediaStore { root: PathBuf::from(path) }),
-            Some((scheme, _)) => Err(format!(
-                "MEDIA_STORE scheme `{scheme}` is not supported by this build; use file://<directory>"
-            )),
-            None => Err("MEDIA_STORE must look like file://<directory>".to_owned()),
-        }
+    /// Checks the shape of `MEDIA_STORE` without touching anything.
+    pub fn check_url(url: &str) -> Result<(), String> {
+        parse(url).map(|_| ())
     }
 
-    /// The directory files are written to.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Opens `MEDIA_STORE`: `file://./data/media` (created if missing) or `s3://bucket/prefix`.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        let store: Arc<dyn ObjectStore> = match parse(url)? {
+            Target::File(dir) => {
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("MEDIA_STORE directory {dir}: {e}"))?;
+                Arc::new(
+                    LocalFileSystem::new_with_prefix(&dir)
+                        .map_err(|e| format!("MEDIA_STORE {dir}: {e}"))?,
+                )
+            }
+            Target::S3 { bucket, prefix } => {
+                let s3 = AmazonS3Builder::from_env()
+                    .with_bucket_name(&bucket)
+                    .build()
+                    .map_err(|e| format!("MEDIA_STORE s3://{bucket}: {e}"))?;
+                match prefix {
+                    Some(p) => Arc::new(object_store::prefix::PrefixStore::new(s3, p)),
+                    None => Arc::new(s3),
+                }
+            }
+        };
+        Ok(MediaStore {
+            store,
+            location: url.to_owned(),
+        })
+    }
+
+    /// Where the store points, for logs.
+    pub fn location(&self) -> &str {
+        &self.location
     }
 
     /// The public URL of `key`.
@@ -34,25 +110,131 @@ impl MediaStore {
         format!("{}/{key}", Self::URL_PREFIX)
     }
 
-    /// Writes `bytes` under `key` atomically (a reader never sees half a file).
-    pub async fn put(&self, key: &str, bytes: &[u8]) -> Result<String, AppError> {
+    /// Writes `bytes` under `key`; readers never see half an object.
+    pub async fn put(&self, key: &str, bytes: impl Into<Bytes>) -> Result<String, AppError> {
         if !valid_key(key) {
             return Err(AppError::BadRequest(format!("invalid media key `{key}`")));
         }
-        let path = self.root.join(key);
-        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir)
+        self.store
+            .put(&StorePath::from(key), PutPayload::from_bytes(bytes.into()))
             .await
-            .map_err(|e| AppError::internal("media mkdir", e))?;
-        let tmp = dir.join(format!(".{}.tmp", uuid::Uuid::new_v4()));
-        tokio::fs::write(&tmp, bytes)
-            .await
-            .map_err(|e| AppError::internal("media write", e))?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(|e| AppError::internal("media rename", e))?;
+            .map_err(|e| AppError::internal("media put", e))?;
         Ok(Self::url(key))
     }
+
+    /// Reads `key`; `None` when it does not exist or is not a valid key.
+    pub async fn get(&self, key: &str) -> Result<Option<MediaObject>, AppError> {
+        if !valid_key(key) {
+            return Ok(None);
+        }
+        match self.store.get(&StorePath::from(key)).await {
+            Ok(found) => {
+                let etag = found.meta.e_tag.clone();
+                let bytes = found
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::internal("media read", e))?;
+                Ok(Some(MediaObject { bytes, etag }))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(AppError::internal("media get", e)),
+        }
+    }
+
+    /// Sniffs, checks and resizes an uploaded image, then stores its two renditions under
+    /// `products/{slug}/`. The uploaded file name is never used. Returns (large, thumb) URLs.
+    pub async fn store_product_image(
+        &self,
+        slug: &str,
+        upload: Bytes,
+    ) -> Result<(String, String), AppError> {
+        let (large, thumb, hash) = tokio::task::spawn_blocking(move || renditions(&upload))
+            .await
+            .map_err(|e| AppError::internal("image task", e))??;
+        let large_url = self
+            .put(&format!("products/{slug}/{hash}-{LARGE_EDGE}.jpg"), large)
+            .await?;
+        let thumb_url = self
+            .put(&format!("products/{slug}/{hash}-{THUMB_EDGE}.jpg"), thumb)
+            .await?;
+        Ok((large_url, thumb_url))
+    }
+}
+
+/// The content type for a stored key, by its extension (we name every object ourselves).
+pub fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+fn invalid(message: &str) -> AppError {
+    AppError::invalid_field("image", message)
+}
+
+/// Decodes `upload` by its content (never its name), under size and pixel limits, and
+/// re-encodes a large and a thumbnail JPEG. Also answers a short content hash.
+pub fn renditions(upload: &[u8]) -> Result<(Vec<u8>, Vec<u8>, String), AppError> {
+    if upload.is_empty() {
+        return Err(invalid("Choose an image to upload."));
+    }
+    if upload.len() > MAX_UPLOAD_BYTES {
+        return Err(invalid("The image is larger than 5 MiB."));
+    }
+    let format = image::guess_format(upload)
+        .ok()
+        .filter(|f| {
+            matches!(
+                f,
+                ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif
+            )
+        })
+        .ok_or_else(|| invalid("That file is not a JPEG, PNG, WebP or GIF image."))?;
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(upload), format);
+    let mut limits = Limits::default();
+    // A small file can claim a huge canvas; refuse before allocating it.
+    limits.max_image_width = Some(8_000);
+    limits.max_image_height = Some(8_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|_| {
+        invalid("The image could not be read; it may be damaged or too large in pixels.")
+    })?;
+    let hash = hex::encode(&Sha256::digest(upload)[..8]);
+    Ok((
+        jpeg(&fit(&img, LARGE_EDGE))?,
+        jpeg(&fit(&img, THUMB_EDGE))?,
+        hash,
+    ))
+}
+
+fn fit(img: &DynamicImage, edge: u32) -> DynamicImage {
+    if img.width() <= edge && img.height() <= edge {
+        img.clone()
+    } else {
+        img.resize(edge, edge, image::imageops::FilterType::Triangle)
+    }
+}
+
+/// JPEG has no alpha: transparent pixels are laid over white rather than black.
+fn jpeg(img: &DynamicImage) -> Result<Vec<u8>, AppError> {
+    let rgba = img.to_rgba8();
+    let mut rgb = image::RgbImage::new(rgba.width(), rgba.height());
+    for (x, y, p) in rgba.enumerate_pixels() {
+        let a = u16::from(p[3]);
+        let blend = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        rgb.put_pixel(x, y, image::Rgb([blend(p[0]), blend(p[1]), blend(p[2])]));
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&rgb)
+        .map_err(|e| AppError::internal("jpeg encode", e))?;
+    Ok(out)
 }
 
 /// Keys are relative paths of `[a-z0-9._-]` segments; no `..`, no absolute paths.
@@ -89,23 +271,21 @@ mod tests {
     }
 
     #[test]
-    fn parses_file_urls_and_refuses_unknown_schemes() {
-        assert_eq!(
-            MediaStore::from_url("file://./data/media")
-                .expect("ok")
-                .root(),
-            Path::new("./data/media")
-        );
-        assert!(MediaStore::from_url("ftp://x").is_err());
-        assert!(MediaStore::from_url("./data").is_err());
+    fn parses_file_and_s3_urls_and_refuses_unknown_schemes() {
+        assert!(MediaStore::check_url("file://./data/media").is_ok());
+        assert!(MediaStore::check_url("s3://shop-media").is_ok());
+        assert!(MediaStore::check_url("s3://shop-media/prod/images").is_ok());
+        assert!(MediaStore::check_url("s3://").is_err());
+        assert!(MediaStore::check_url("ftp://x").is_err());
+        assert!(MediaStore::check_url("./data").is_err());
     }
 
     #[tokio::test]
-    async fn put_writes_the_file_and_returns_its_url() {
+    async fn put_writes_the_object_and_get_reads_it_back() {
         let dir = std::env::temp_dir().join(format!("bazaar-media-{}", uuid::Uuid::new_v4()));
         let store = MediaStore::from_url(&format!("file://{}", dir.display())).expect("ok");
         let url = store
-            .put("products/x.svg", b"<svg/>")
+            .put("products/x.svg", &b"<svg/>"[..])
             .await
             .expect("written");
         assert_eq!(url, "/media/products/x.svg");
@@ -113,7 +293,53 @@ mod tests {
             std::fs::read(dir.join("products/x.svg")).expect("read"),
             b"<svg/>"
         );
-        assert!(store.put("../x.svg", b"").await.is_err());
+        let back = store
+            .get("products/x.svg")
+            .await
+            .expect("get")
+            .expect("found");
+        assert_eq!(&back.bytes[..], b"<svg/>");
+        assert!(store
+            .get("products/missing.svg")
+            .await
+            .expect("get")
+            .is_none());
+        assert!(store.put("../x.svg", &b""[..]).await.is_err());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbaImage::from_pixel(width, height, image::Rgba([200, 30, 30, 128]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).expect("png");
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_large_image_becomes_two_jpegs_within_their_edges() {
+        let (large, thumb, hash) = renditions(&png(2400, 1200)).expect("image");
+        let l = image::load_from_memory(&large).expect("large decodes");
+        let t = image::load_from_memory(&thumb).expect("thumb decodes");
+        assert_eq!((l.width(), l.height()), (1200, 600));
+        assert_eq!((t.width(), t.height()), (400, 200));
+        assert_eq!(
+            image::guess_format(&large).expect("format"),
+            ImageFormat::Jpeg
+        );
+        assert_eq!(hash.len(), 16);
+    }
+
+    #[test]
+    fn text_renamed_to_png_and_oversized_files_are_refused() {
+        let err = renditions(b"<?php system($_GET['c']); ?>").expect_err("not an image");
+        assert_eq!(err.status(), 422);
+        let big = vec![0u8; MAX_UPLOAD_BYTES + 1];
+        assert!(renditions(&big)
+            .expect_err("too big")
+            .to_string()
+            .contains("5 MiB"));
+        let mut truncated = png(50, 50);
+        truncated.truncate(60);
+        assert_eq!(renditions(&truncated).expect_err("damaged").status(), 422);
     }
 }

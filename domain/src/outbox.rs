@@ -23,6 +23,10 @@ pub mod topics {
     /// A payment arrived and matched its order:
     /// `{"order_id","session_id","payment_intent","amount","currency"}`.
     pub const PAYMENT_SUCCEEDED: &str = "payment_succeeded";
+    /// A product was created, edited, archived or got a new image: `{"slug","change"}`.
+    pub const PRODUCT_UPDATED: &str = "product_updated";
+    /// The shop moved an order: `{"order_id","status"}`; the shopper is emailed.
+    pub const ORDER_STATUS_CHANGED: &str = "order_status_changed";
 }
 
 /// Writes an event inside the caller's transaction.
@@ -102,11 +106,52 @@ impl Dispatcher {
                 crate::payments::settle(&self.db, &self.mailer, &self.public_url, &event.payload)
                     .await
             }
+            topics::ORDER_STATUS_CHANGED => {
+                self.order_status_email(&text("order_id"), &text("status"))
+                    .await
+            }
             other => {
                 tracing::debug!(topic = other, id = event.id, "no handler for topic");
                 Ok(())
             }
         }
+    }
+}
+
+impl Dispatcher {
+    /// Tells the shopper their order moved; one email per order and status.
+    async fn order_status_email(&self, order_id: &str, status: &str) -> Result<(), String> {
+        let order = crate::orders::Orders::get_with(&self.db, order_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("order not found")?;
+        let link = format!("{}/orders/{order_id}", self.public_url);
+        let (subject, body) = match status {
+            "shipped" => (
+                "Your Bazaar order has shipped",
+                format!(
+                    "Good news: your order is on its way.\n\nTracking number: {}\n\nFollow it at {link}",
+                    order.tracking_number.as_deref().unwrap_or("-")
+                ),
+            ),
+            "delivered" => ("Your Bazaar order was delivered", format!("Your order has arrived. Enjoy!\n\n{link}")),
+            "cancelled" => (
+                "Your Bazaar order was cancelled",
+                format!("We cancelled your order; any payment is refunded in full.\n\n{link}"),
+            ),
+            "refunded" => (
+                "Your Bazaar order was refunded",
+                format!("We refunded {} for your order. It reaches your card in a few days.\n\n{link}", order.total),
+            ),
+            other => return Err(format!("no email for status {other}")),
+        };
+        let email = OutgoingEmail {
+            idempotency_key: format!("order-{status}:{order_id}"),
+            to: order.email,
+            subject: subject.to_owned(),
+            body,
+        };
+        self.mailer.send(&email).await.map(|_| ())
     }
 }
 

@@ -288,7 +288,7 @@ pub async fn run(
             let image_url = media
                 .put(
                     &format!("products/{slug}.svg"),
-                    product_svg(&name, cat.glyph, hue).as_bytes(),
+                    product_svg(&name, cat.glyph, hue).into_bytes(),
                 )
                 .await?;
             // Spread creation times so "newest" has a stable, meaningful order.

@@ -73,7 +73,7 @@ pub async fn seed(config: &Config, products_per_category: usize) -> anyhow::Resu
         categories = report.categories,
         products = report.products,
         variants = report.variants,
-        media = %media.root().display(),
+        media = %media.location(),
         "demo catalog ready"
     );
     Ok(())

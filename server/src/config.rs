@@ -232,7 +232,7 @@ impl Config {
             .unwrap_or_default();
 
         let media_store = get("MEDIA_STORE").unwrap_or_else(|| "file://./data/media".to_owned());
-        if let Err(e) = domain::media::MediaStore::from_url(&media_store) {
+        if let Err(e) = domain::media::MediaStore::check_url(&media_store) {
             errors.push(e);
         }
 

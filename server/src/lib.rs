@@ -8,6 +8,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod dev;
+pub mod media;
 pub mod ops;
 pub mod security;
 pub mod session_store;

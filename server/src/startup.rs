@@ -1,6 +1,6 @@
 //! Building the application: connections, state, router and the server loop.
 
-use crate::{api, config::Config, dev, ops, security, session_store::RedisSessionStore};
+use crate::{api, config::Config, dev, media, ops, security, session_store::RedisSessionStore};
 use anyhow::Context;
 use app::{shell, App};
 use axum::{
@@ -29,7 +29,6 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
@@ -327,9 +326,6 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_gzip(),
         )
         .layer(cache_control(pkg_cache));
-    let media = Router::new()
-        .fallback_service(ServeDir::new(state.media.root()))
-        .layer(cache_control("public, max-age=86400"));
 
     let services = state.services.clone();
     let context = move || provide_context(services.clone());
@@ -352,7 +348,12 @@ pub fn router(state: AppState) -> Router {
         .route("/dev/pay/{session_id}", get(dev::pay_form).post(dev::pay))
         .nest("/api", api::router())
         .nest("/pkg", pkg)
-        .nest("/media", media)
+        .route("/media/{*key}", get(media::serve))
+        .route(
+            "/admin/products/{slug}/image",
+            axum::routing::post(media::upload_form)
+                .layer(DefaultBodyLimit::max(media::UPLOAD_BODY_LIMIT)),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -376,7 +377,10 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+                .layer(axum::middleware::from_fn({
+                    let limit = config.body_limit_bytes;
+                    move |req, next| media::limit_body(limit, req, next)
+                }))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
                 .layer(CompressionLayer::new())

@@ -6,7 +6,7 @@ use common::{session_cookie, spawn_sharing, spawn_with, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-const PASSWORD: &str = "correct horse battery";
+use common::PASSWORD;
 
 async fn app(db: PgPool) -> TestApp {
     spawn_with(
@@ -590,24 +590,10 @@ type MatrixRow = (&'static str, &'static str, Option<Value>, u16, u16, u16);
 #[sqlx::test(migrations = "../migrations")]
 async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
     let app = app(db).await;
+    common::seed(&app.db, &app.media_dir, 3).await;
     app.signup("shopper@example.com", PASSWORD).await;
-    let accounts = domain::Accounts::new(
-        app.db.clone(),
-        domain::accounts::TokenKeys::new(
-            "x".repeat(40).as_str(),
-            std::time::Duration::from_secs(60),
-        ),
-    );
-    accounts
-        .create_admin(
-            &types::Email::parse("admin@example.com").expect("email"),
-            &types::Password::parse(PASSWORD).expect("password"),
-            &types::PersonName::parse("Admin").expect("name"),
-        )
-        .await
-        .expect("admin");
+    let admin = app.admin("admin@example.com").await;
     let customer = app.login("shopper@example.com", PASSWORD).await;
-    let admin = app.login("admin@example.com", PASSWORD).await;
 
     // (method, path, body, anonymous, customer, admin)
     let rows: &[MatrixRow] = &[
@@ -670,6 +656,143 @@ async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
         // The webhook is authorized by its signature alone, never by a cookie.
         ("POST", "/api/payments/webhook", None, 400, 400, 400),
         ("GET", "/dev/pay/cs_dev_unknown", None, 404, 404, 404),
+        // The merchant admin: deny is the default, before any input is looked at.
+        ("GET", "/api/admin/products", None, 401, 403, 200),
+        ("POST", "/api/admin/products", None, 401, 403, 400),
+        (
+            "GET",
+            "/api/admin/products/classic-mug",
+            None,
+            401,
+            403,
+            200,
+        ),
+        (
+            "PATCH",
+            "/api/admin/products/classic-mug",
+            None,
+            401,
+            403,
+            400,
+        ),
+        (
+            "DELETE",
+            "/api/admin/products/no-such-product",
+            None,
+            401,
+            403,
+            404,
+        ),
+        (
+            "POST",
+            "/api/admin/products/classic-mug/image",
+            None,
+            401,
+            403,
+            400,
+        ),
+        (
+            "POST",
+            "/api/admin/inventory/CLASSIC-MUG-STANDARD/adjust",
+            None,
+            401,
+            403,
+            400,
+        ),
+        ("GET", "/api/admin/orders", None, 401, 403, 200),
+        (
+            "POST",
+            "/api/admin/orders/00000000-0000-0000-0000-000000000000/ship",
+            None,
+            401,
+            403,
+            400,
+        ),
+        (
+            "POST",
+            "/api/admin/orders/00000000-0000-0000-0000-000000000000/cancel",
+            None,
+            401,
+            403,
+            404,
+        ),
+        (
+            "POST",
+            "/api/admin/orders/00000000-0000-0000-0000-000000000000/refund",
+            None,
+            401,
+            403,
+            404,
+        ),
+        ("GET", "/admin", None, 302, 403, 200),
+        ("GET", "/admin/products", None, 302, 403, 200),
+        ("GET", "/admin/products/new", None, 302, 403, 200),
+        ("GET", "/admin/products/classic-mug", None, 302, 403, 200),
+        ("GET", "/admin/orders", None, 302, 403, 200),
+        ("GET", "/admin/customers", None, 302, 403, 200),
+        ("GET", "/admin/audit", None, 302, 403, 200),
+        ("GET", "/admin/flags", None, 302, 403, 200),
+        (
+            "POST",
+            "/admin/products/classic-mug/image",
+            None,
+            401,
+            403,
+            400,
+        ),
+        (
+            "POST",
+            "/rpc/admin/dashboard",
+            Some(json!({})),
+            401,
+            403,
+            200,
+        ),
+        (
+            "POST",
+            "/rpc/admin/products",
+            Some(json!({})),
+            401,
+            403,
+            200,
+        ),
+        ("POST", "/rpc/admin/orders", Some(json!({})), 401, 403, 200),
+        (
+            "POST",
+            "/rpc/admin/customers",
+            Some(json!({})),
+            401,
+            403,
+            200,
+        ),
+        ("POST", "/rpc/admin/audit", Some(json!({})), 401, 403, 200),
+        ("POST", "/rpc/admin/flags", Some(json!({})), 401, 403, 200),
+        (
+            "POST",
+            "/rpc/admin/flags/set",
+            Some(json!({"key": "express_shipping", "enabled": "true"})),
+            401,
+            403,
+            200,
+        ),
+        (
+            "POST",
+            "/rpc/admin/inventory/adjust",
+            Some(
+                json!({"slug": "classic-mug", "sku": "CLASSIC-MUG-STANDARD", "delta": "1", "reason": "count"}),
+            ),
+            401,
+            403,
+            200,
+        ),
+        (
+            "POST",
+            "/rpc/admin/orders/act",
+            Some(json!({"id": "00000000-0000-0000-0000-000000000000", "action": "cancel"})),
+            401,
+            403,
+            404,
+        ),
     ];
     for (method, path, body, anon, cust, adm) in rows {
         for (who, cookie, expected) in [
@@ -683,7 +806,11 @@ async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
                     app.client.get(app.url(path)).header("accept", "text/html")
                 }
                 "GET" => app.client.get(app.url(path)),
-                _ => app.client.post(app.url(path)),
+                "POST" => app.client.post(app.url(path)),
+                other => app.client.request(
+                    reqwest::Method::from_bytes(other.as_bytes()).expect("method"),
+                    app.url(path),
+                ),
             };
             if let Some(body) = body {
                 // Server functions take form-encoded arguments.

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
-const PASSWORD: &str = "correct horse battery";
+use common::PASSWORD;
 #[sqlx::test(migrations = "../migrations")]
 async fn a_guest_cart_is_priced_from_the_catalog_and_keyed_by_session(db: PgPool) {
     let app = spawn_seeded(db).await;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::time::Duration;
 
-const PASSWORD: &str = "correct horse battery";
+use common::PASSWORD;
 
 async fn app(db: PgPool) -> TestApp {
     spawn_with(db, &[("OUTBOX_WORKER", "off")]).await

@@ -765,6 +765,8 @@ mod stripe_double {
 
 use stripe_double::{field, Double, Plan};
 
+const DOUBLE_SECRET: &str = "whsec_test_double";
+
 async fn stripe_app(db: PgPool, double: &str) -> TestApp {
     let app = spawn_with(
         db,
@@ -773,6 +775,7 @@ async fn stripe_app(db: PgPool, double: &str) -> TestApp {
             ("STRIPE_SECRET_KEY", "sk_test_bazaar"),
             ("STRIPE_API_BASE", double),
             ("STRIPE_TIMEOUT_MS", "300"),
+            ("STRIPE_WEBHOOK_SECRET", DOUBLE_SECRET),
         ],
     )
     .await;
@@ -940,4 +943,77 @@ async fn stripe_card_errors_surface_as_declines_and_are_not_retried() {
     assert_eq!(headers["idempotency-key"], "refund-2");
     assert_eq!(field(&body, "payment_intent").as_deref(), Some("pi_123"));
     assert_eq!(field(&body, "amount").as_deref(), Some("500"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_double_clicked_refund_calls_stripe_exactly_once(db: PgPool) {
+    let double = Double::default();
+    let app = stripe_app(db, &double.serve().await).await;
+    let placed = place_order(&app).await;
+    let id = placed["order_id"].as_str().expect("id").to_owned();
+    let session = format!("cs_test_{}", id.replace('-', ""));
+    let paid = session_event(
+        &placed,
+        &session,
+        "checkout.session.completed",
+        "complete",
+        true,
+        total(&placed),
+    );
+    let header = signature::header(DOUBLE_SECRET, now(), paid.as_bytes());
+    assert_eq!(deliver(&app, &paid, &header).await.1["outcome"], "paid");
+    app.drain_outbox().await;
+    assert_eq!(order_status(&app.db, &id).await, "paid");
+
+    let admin = app.admin("boss@example.com").await;
+    let app = std::sync::Arc::new(app);
+    let clicks: Vec<_> = (0..2)
+        .map(|_| {
+            let (app, admin, id) = (app.clone(), admin.clone(), id.clone());
+            tokio::spawn(async move {
+                app.call(
+                    "POST",
+                    &format!("/api/admin/orders/{id}/refund"),
+                    &admin,
+                    None,
+                )
+                .await
+                .0
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for c in clicks {
+        statuses.push(c.await.expect("join"));
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "one refund, one 'already under way'");
+    let refunds: Vec<_> = double
+        .seen()
+        .into_iter()
+        .filter(|(_, body)| field(body, "mode").is_none())
+        .collect();
+    assert_eq!(refunds.len(), 1, "Stripe was asked once");
+    assert_eq!(
+        refunds[0].0["idempotency-key"].to_str().expect("key"),
+        format!("bazaar-refund-{id}")
+    );
+    assert_eq!(
+        field(&refunds[0].1, "payment_intent").as_deref(),
+        Some("pi_test_1")
+    );
+    assert_eq!(order_status(&app.db, &id).await, "refunded");
+    // Later clicks are refused by the status machine, still without calling Stripe.
+    assert_eq!(
+        app.call(
+            "POST",
+            &format!("/api/admin/orders/{id}/refund"),
+            &admin,
+            None
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(double.seen().len(), 2, "one session, one refund");
 }

@@ -5,6 +5,7 @@
 //! rules as the server.
 
 pub mod accounts;
+pub mod admin;
 pub mod catalog;
 pub mod error;
 pub mod money;

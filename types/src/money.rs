@@ -94,6 +94,60 @@ impl Money {
             .map(|amount| Money::new(amount, self.currency))
     }
 
+    /// Parses a price typed by a person in major units ("12", "12.5", "1,234.50") into
+    /// exact minor units, without floats. Negative or over-precise amounts are refused.
+    pub fn parse_major(raw: &str, currency: Currency) -> Result<Money, crate::ParseError> {
+        let text: String = raw.trim().chars().filter(|c| *c != ',').collect();
+        let text = text.strip_prefix('$').unwrap_or(&text);
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let exp = currency.exponent() as usize;
+        let bad = || crate::ParseError::new("enter a price like 12.50");
+        if whole.is_empty() && frac.is_empty()
+            || !whole.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        if frac.len() > exp {
+            return Err(crate::ParseError::new(
+                "too many decimal places for this currency",
+            ));
+        }
+        let scale = 10i64.pow(currency.exponent());
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let frac: i64 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<exp$}").parse().map_err(|_| bad())?
+        };
+        whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(frac))
+            .map(|amount| Money::new(amount, currency))
+            .ok_or_else(|| crate::ParseError::new("that price is too large"))
+    }
+
+    /// The amount in major units as typed in a form ("12.50"), without a symbol.
+    pub fn to_plain(&self) -> String {
+        let exp = self.currency.exponent();
+        if exp == 0 {
+            return self.amount.to_string();
+        }
+        let scale = 10i64.pow(exp);
+        let sign = if self.amount < 0 { "-" } else { "" };
+        let abs = self.amount.unsigned_abs();
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale as u64,
+            abs % scale as u64,
+            width = exp as usize
+        )
+    }
+
     /// Multiplies by a quantity; `None` on overflow.
     pub fn checked_mul(self, factor: i64) -> Option<Money> {
         self.amount
@@ -132,6 +186,30 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prices_typed_in_major_units_become_exact_minor_units() {
+        let usd = Currency::USD;
+        for (raw, cents) in [
+            ("12", 1200),
+            ("12.5", 1250),
+            ("12.50", 1250),
+            ("1,234.05", 123_405),
+            ("$0.99", 99),
+            (".5", 50),
+        ] {
+            assert_eq!(
+                Money::parse_major(raw, usd).expect(raw).amount,
+                cents,
+                "{raw}"
+            );
+        }
+        for bad in ["", "-1", "12.345", "abc", "1.2.3", "."] {
+            assert!(Money::parse_major(bad, usd).is_err(), "{bad}");
+        }
+        assert_eq!(Money::new(1250, usd).to_plain(), "12.50");
+        assert_eq!(Money::new(5, usd).to_plain(), "0.05");
+    }
+
     use super::*;
 
     #[test]

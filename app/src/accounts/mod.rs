@@ -5,6 +5,6 @@ mod pages;
 
 pub use api::{current_user, AccountData};
 pub use pages::{
-    AccountPage, AddressFields, FieldMessage, ForgotPasswordPage, FormAlert, LoginPage,
+    last_error, AccountPage, AddressFields, FieldMessage, ForgotPasswordPage, FormAlert, LoginPage,
     ResetPasswordPage, SignupPage,
 };

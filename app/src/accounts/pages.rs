@@ -12,7 +12,7 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 use types::{Address, AppError, Password};
 
 /// The error of an action's last run, if it failed.
-fn last_error<T, V>(value: V) -> Signal<Option<AppError>>
+pub fn last_error<T, V>(value: V) -> Signal<Option<AppError>>
 where
     V: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {

@@ -20,6 +20,8 @@ pub struct CheckoutSummary {
     pub tax_bps: i64,
     pub standard_total: Money,
     pub express_total: Money,
+    /// Whether express shipping is offered (the `express_shipping` feature flag).
+    pub express_available: bool,
     /// A fresh idempotency key: submitting twice places one order.
     pub token: String,
 }
@@ -55,6 +57,10 @@ pub async fn get_checkout() -> Result<CheckoutSummary, AppError> {
             standard_shipping: Money::new(pricing.standard_shipping, currency),
             express_shipping: Money::new(pricing.express_shipping, currency),
             tax_bps: pricing.tax_bps,
+            express_available: services
+                .flags
+                .enabled(domain::flags::keys::EXPRESS_SHIPPING)
+                .await?,
             account_email: user.map(|u| u.email),
             saved_addresses,
             token: tower_sessions::session::Id::default().to_string(),

@@ -58,11 +58,13 @@ pub fn CheckoutPage() -> impl IntoView {
                                                     on:change=move |_| express.set(false)/>
                                                 <label for="ship-standard">{format!("Standard · {}", s.standard_shipping)}</label>
                                             </div>
-                                            <div class="variant">
-                                                <input type="radio" id="ship-express" name="shipping_method" value="express"
-                                                    on:change=move |_| express.set(true)/>
-                                                <label for="ship-express">{format!("Express · {}", s.express_shipping)}</label>
-                                            </div>
+                                            {s.express_available.then(|| view! {
+                                                <div class="variant">
+                                                    <input type="radio" id="ship-express" name="shipping_method" value="express"
+                                                        on:change=move |_| express.set(true)/>
+                                                    <label for="ship-express">{format!("Express · {}", s.express_shipping)}</label>
+                                                </div>
+                                            })}
                                             <FieldMessage error field="shipping_method"/>
                                         </fieldset>
                                         <button type="submit">"Place order"</button>
@@ -84,7 +86,9 @@ pub fn CheckoutPage() -> impl IntoView {
                                         <strong>{move || if express.get() { express_total.to_string() } else { standard_total.to_string() }}</strong>
                                         <span class="hint">{move || if express.get() { " with express shipping" } else { " with standard shipping" }}</span>
                                     </p>
-                                    <p class="hint">{format!("With express shipping: {express_total}")}</p>
+                                    {s.express_available.then(|| view! {
+                                        <p class="hint">{format!("With express shipping: {express_total}")}</p>
+                                    })}
                                 </section>
                             </div>
                         }.into_any()

@@ -317,6 +317,16 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The admin's identity for the audit trail.
+pub fn actor(user: &User) -> Result<domain::admin::Actor, AppError> {
+    domain::admin::Actor::of(user)
+}
+
+/// The calling admin as an audit actor, or 401/403.
+pub async fn require_admin_actor() -> Result<domain::admin::Actor, AppError> {
+    actor(&require_admin().await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,17 @@ pub async fn place(
     method: ShippingMethod,
     key: String,
 ) -> Result<CheckoutResponse, AppError> {
+    if method == ShippingMethod::Express
+        && !services
+            .flags
+            .enabled(domain::flags::keys::EXPRESS_SHIPPING)
+            .await?
+    {
+        return Err(AppError::invalid_field(
+            "shipping_method",
+            "Express shipping is not available right now; choose standard.",
+        ));
+    }
     let lines = services.carts.lines(owner).await?;
     let input = PlaceOrder {
         scope: auth::checkout_scope(owner),

@@ -553,15 +553,16 @@ impl Payments {
             .get("refunded")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let order = sqlx::query_scalar!(
-            "SELECT id FROM orders WHERE payment_intent = $1 FOR UPDATE",
+        let order = sqlx::query!(
+            r#"SELECT id, refund_requested_at IS NOT NULL AS "shop_initiated!" FROM orders WHERE payment_intent = $1 FOR UPDATE"#,
             intent
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(order_id) = order else {
+        let Some(order) = order else {
             return Ok("ignored: unknown payment".to_owned());
         };
+        let order_id = order.id;
         if !full {
             return Ok("partial refund noted".to_owned());
         }
@@ -572,6 +573,11 @@ impl Payments {
         )
         .execute(&mut *tx)
         .await?;
+        if order.shop_initiated {
+            // The admin action that asked for this refund sets the status (refunded or
+            // cancelled); moving it here would race that action.
+            return Ok("refund recorded; the shop's action sets the status".to_owned());
+        }
         match orders::transition_in(
             tx,
             order_id,
@@ -658,6 +664,27 @@ impl Payments {
         }
         // Orders that never got a session (the provider was down at checkout).
         Ok(changed + orders.expire_unpaid().await?)
+    }
+
+    /// Closes the provider session of a pending order before the shop cancels it. If the
+    /// provider says it was paid meanwhile, the payment is recorded and the cancel refused.
+    pub async fn close_session(&self, order_id: &str) -> Result<(), AppError> {
+        let uuid = Uuid::parse_str(order_id).map_err(|_| AppError::not_found("order"))?;
+        let session = sqlx::query_scalar!("SELECT payment_session FROM orders WHERE id = $1", uuid)
+            .fetch_optional(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("order"))?;
+        let Some(session) = session else {
+            return Ok(());
+        };
+        let state = self.provider.expire(&session).await?;
+        if state.paid {
+            self.settle_state(&state).await?;
+            return Err(AppError::Conflict(
+                "This order was paid a moment ago; refund it instead of cancelling.".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// Applies a session's final state; true when the order changed.

@@ -2,6 +2,7 @@
 //! functions live under `/rpc`, so the two never collide.
 
 mod accounts;
+mod admin;
 pub mod cart;
 mod catalog;
 mod openapi;
@@ -39,6 +40,28 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(cart::orders))
         .route("/orders/{id}", get(cart::order))
         .route("/payments/webhook", post(payments::webhook))
+        .route(
+            "/admin/products",
+            get(admin::products).post(admin::create_product),
+        )
+        .route(
+            "/admin/products/{slug}",
+            get(admin::product)
+                .patch(admin::update_product)
+                .delete(admin::archive_product),
+        )
+        .route(
+            "/admin/products/{slug}/image",
+            post(crate::media::upload_api).layer(axum::extract::DefaultBodyLimit::max(
+                crate::media::UPLOAD_BODY_LIMIT,
+            )),
+        )
+        .route("/admin/inventory/{sku}/adjust", post(admin::adjust))
+        .route("/admin/orders", get(admin::orders))
+        .route("/admin/orders/{id}/ship", post(admin::ship))
+        .route("/admin/orders/{id}/deliver", post(admin::deliver))
+        .route("/admin/orders/{id}/cancel", post(admin::cancel))
+        .route("/admin/orders/{id}/refund", post(admin::refund))
         .fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
 }
 

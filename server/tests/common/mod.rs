@@ -213,4 +213,45 @@ impl TestApp {
         assert_eq!(status, 200);
         body.as_array().expect("array").clone()
     }
+
+    /// Creates an admin account and answers its session cookie.
+    pub async fn admin(&self, email: &str) -> String {
+        let accounts = domain::Accounts::new(
+            self.db.clone(),
+            domain::accounts::TokenKeys::new(&"x".repeat(40), std::time::Duration::from_secs(60)),
+        );
+        accounts
+            .create_admin(
+                &types::Email::parse(email).expect("email"),
+                &types::Password::parse(PASSWORD).expect("password"),
+                &types::PersonName::parse("Admin").expect("name"),
+            )
+            .await
+            .expect("admin");
+        self.login(email, PASSWORD).await
+    }
+
+    /// Sends `method path` with a JSON body and a cookie; answers status and JSON.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("cookie", cookie);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request failed");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
 }
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "correct horse battery";

@@ -1,0 +1,140 @@
+//! Product images over HTTP: serving stored objects under `/media/`, and the admin's
+//! upload (a plain multipart form, so it works without JavaScript, plus the JSON twin).
+
+use crate::AppState;
+use app::ssr::auth::{actor, RequireAdmin};
+use axum::{
+    body::{Body, Bytes},
+    extract::{Multipart, Path, State},
+    http::{header, HeaderMap, HeaderValue, Request, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+    Json,
+};
+use domain::media::{content_type, MAX_UPLOAD_BYTES};
+use types::{admin::AdminProduct, AppError};
+
+/// Room for a 5 MiB image plus the multipart envelope; the image itself is checked exactly.
+pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
+
+/// Whether `path` is an image upload, which gets [`UPLOAD_BODY_LIMIT`].
+pub fn is_upload_path(path: &str) -> bool {
+    (path.starts_with("/admin/products/") || path.starts_with("/api/admin/products/"))
+        && path.ends_with("/image")
+}
+
+/// Bodies over the limit get 413 before any handler reads them; uploads have their own.
+pub async fn limit_body(default: usize, req: Request<Body>, next: Next) -> Response {
+    let limit = if is_upload_path(req.uri().path()) {
+        UPLOAD_BODY_LIMIT
+    } else {
+        default
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
+    next.run(req).await
+}
+
+/// `GET /media/{key}`: a stored object with long-lived caching and an ETag.
+pub async fn serve(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(object) = state.media.get(&key).await? else {
+        return Err(AppError::not_found("image"));
+    };
+    let etag = object.etag.map(|e| format!("\"{}\"", e.trim_matches('"')));
+    if let (Some(tag), Some(seen)) = (&etag, headers.get(header::IF_NONE_MATCH)) {
+        if seen.as_bytes() == tag.as_bytes() {
+            return Ok(StatusCode::NOT_MODIFIED.into_response());
+        }
+    }
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, content_type(&key)),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        object.bytes,
+    )
+        .into_response();
+    if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        res.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(res)
+}
+
+/// The `image` field of a multipart body; the file name and declared type are ignored.
+async fn image_field(mut form: Multipart) -> Result<Bytes, AppError> {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
+    {
+        if field.name() == Some("image") {
+            return field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::invalid_field("image", "The image is larger than 5 MiB.")
+                } else {
+                    AppError::BadRequest(format!("The upload could not be read: {e}"))
+                }
+            });
+        }
+    }
+    Err(AppError::invalid_field(
+        "image",
+        "Choose an image to upload.",
+    ))
+}
+
+async fn store(
+    state: &AppState,
+    user: &types::User,
+    slug: &str,
+    form: Multipart,
+) -> Result<AdminProduct, AppError> {
+    let admin = &state.services.admin;
+    admin.product_or_404(slug).await?;
+    let upload = image_field(form).await?;
+    let (large, thumb) = state.media.store_product_image(slug, upload).await?;
+    admin
+        .set_product_image(&actor(user)?, slug, &large, &thumb)
+        .await
+}
+
+/// `POST /api/admin/products/{slug}/image` (multipart, field `image`): the updated product.
+pub async fn upload_api(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> Result<Json<AdminProduct>, AppError> {
+    Ok(Json(store(&state, &user, &slug, form).await?))
+}
+
+/// `POST /admin/products/{slug}/image` from the edit page: back to it, with the outcome.
+pub async fn upload_form(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    let back = format!("/admin/products/{slug}");
+    match store(&state, &user, &slug, form).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?image=saved")).into_response()),
+        Err(AppError::Validation { message, .. }) => Ok(Redirect::to(&format!(
+            "{back}?image_error={}",
+            types::url_encode(&message)
+        ))
+        .into_response()),
+        Err(e) => Err(e),
+    }
+}

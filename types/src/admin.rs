@@ -1,0 +1,469 @@
+//! The merchant admin's shapes and rules. They compile to WASM too, so the admin forms
+//! check exactly what the server checks.
+
+use crate::{accounts::FormErrors, AppError, Money, OrderStatus, Sku, Slug};
+use serde::{Deserialize, Serialize};
+
+/// One variant as the admin writes it: `{"sku","name","price","stock"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantInput {
+    pub sku: String,
+    pub name: String,
+    pub price: Money,
+    pub stock: i64,
+}
+
+/// `POST /api/admin/products`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductInput {
+    pub name: String,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// The category's slug.
+    pub category: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+    pub variants: Vec<VariantInput>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /api/admin/products/{slug}`: any subset of the product's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Replaces the variant list: SKUs kept are updated, new ones added, missing ones removed.
+    #[serde(default)]
+    pub variants: Option<Vec<VariantInput>>,
+}
+
+/// A product as the admin sees it, archived or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminProduct {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub active: bool,
+    pub image_url: Option<String>,
+    pub thumb_url: Option<String>,
+    pub variants: Vec<AdminVariant>,
+    pub updated_at: String,
+}
+
+/// A variant with its stock on hand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminVariant {
+    pub sku: String,
+    pub name: String,
+    pub price: Money,
+    pub stock: i64,
+}
+
+/// A validated variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidVariant {
+    pub sku: Sku,
+    pub name: String,
+    pub price: Money,
+    pub stock: i32,
+}
+
+/// A validated product (all fields present).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidProduct {
+    pub name: String,
+    /// `None` asks for one generated from the name.
+    pub slug: Option<Slug>,
+    pub description: String,
+    pub category: Slug,
+    pub active: bool,
+    pub variants: Vec<ValidVariant>,
+}
+
+fn text(errors: &mut FormErrors, field: &str, raw: &str, max: usize) -> Option<String> {
+    let t = raw.trim();
+    let r = if t.is_empty() {
+        Err("is required".to_owned())
+    } else if t.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else {
+        Ok(t.to_owned())
+    };
+    errors.check(field, r)
+}
+
+/// Checks variants, naming each bad field as `variants[i].field`.
+pub fn parse_variants(errors: &mut FormErrors, variants: &[VariantInput]) -> Vec<ValidVariant> {
+    if variants.is_empty() {
+        errors.check::<(), _>("variants", Err("at least one variant is required"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        let sku = errors.check(&format!("variants[{i}].sku"), Sku::parse(&v.sku));
+        if let Some(s) = &sku {
+            if !seen.insert(s.as_str().to_owned()) {
+                errors.check::<(), _>(&format!("variants[{i}].sku"), Err("is listed twice"));
+            }
+        }
+        let name = text(errors, &format!("variants[{i}].name"), &v.name, 200);
+        let price = errors.check(
+            &format!("variants[{i}].price"),
+            if v.price.amount < 0 {
+                Err("must not be negative")
+            } else {
+                Ok(v.price)
+            },
+        );
+        let stock = errors.check(
+            &format!("variants[{i}].stock"),
+            i32::try_from(v.stock)
+                .ok()
+                .filter(|s| *s >= 0)
+                .ok_or("must be a whole number from 0"),
+        );
+        if let (Some(sku), Some(name), Some(price), Some(stock)) = (sku, name, price, stock) {
+            out.push(ValidVariant {
+                sku,
+                name,
+                price,
+                stock,
+            });
+        }
+    }
+    if let Some(first) = out.first() {
+        if out.iter().any(|v| v.price.currency != first.price.currency) {
+            errors.check::<(), _>("variants", Err("all variants must share one currency"));
+        }
+    }
+    out
+}
+
+impl ProductInput {
+    /// Checks every field, collecting all problems (422).
+    pub fn parse(&self) -> Result<ValidProduct, AppError> {
+        let mut errors = FormErrors::default();
+        let name = text(&mut errors, "name", &self.name, 200);
+        let slug = match self
+            .slug
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => errors.check("slug", Slug::parse(s)).map(Some),
+            None => Some(None),
+        };
+        let description = errors.check(
+            "description",
+            if self.description.chars().count() > 20_000 {
+                Err("must be at most 20000 characters")
+            } else {
+                Ok(self.description.trim().to_owned())
+            },
+        );
+        let category = errors.check("category", Slug::parse(self.category.trim()));
+        let variants = parse_variants(&mut errors, &self.variants);
+        errors.finish()?;
+        match (name, slug, description, category) {
+            (Some(name), Some(slug), Some(description), Some(category)) => Ok(ValidProduct {
+                name,
+                slug,
+                description,
+                category,
+                active: self.active,
+                variants,
+            }),
+            _ => Err(AppError::internal(
+                "product parse",
+                "field missing after a clean check",
+            )),
+        }
+    }
+}
+
+/// A validated partial product edit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProductEdit {
+    pub name: Option<String>,
+    pub slug: Option<Slug>,
+    pub description: Option<String>,
+    pub category: Option<Slug>,
+    pub active: Option<bool>,
+    pub variants: Option<Vec<ValidVariant>>,
+}
+
+impl ProductPatch {
+    /// Checks the fields present, collecting all problems (422).
+    pub fn parse(&self) -> Result<ProductEdit, AppError> {
+        let mut errors = FormErrors::default();
+        let name = self
+            .name
+            .as_deref()
+            .map(|n| text(&mut errors, "name", n, 200));
+        let slug = self
+            .slug
+            .as_deref()
+            .map(|s| errors.check("slug", Slug::parse(s.trim())));
+        let description = self.description.as_deref().map(|d| {
+            errors.check(
+                "description",
+                if d.chars().count() > 20_000 {
+                    Err("must be at most 20000 characters")
+                } else {
+                    Ok(d.trim().to_owned())
+                },
+            )
+        });
+        let category = self
+            .category
+            .as_deref()
+            .map(|c| errors.check("category", Slug::parse(c.trim())));
+        let variants = self
+            .variants
+            .as_deref()
+            .map(|v| parse_variants(&mut errors, v));
+        errors.finish()?;
+        Ok(ProductEdit {
+            name: name.flatten(),
+            slug: slug.flatten(),
+            description: description.flatten(),
+            category: category.flatten(),
+            active: self.active,
+            variants,
+        })
+    }
+}
+
+/// `POST /api/admin/inventory/{sku}/adjust`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockAdjustment {
+    pub delta: i64,
+    pub reason: String,
+}
+
+impl StockAdjustment {
+    /// A non-zero delta within ±1,000,000 and a reason of 1–500 characters.
+    pub fn parse(&self) -> Result<(i32, String), AppError> {
+        let mut errors = FormErrors::default();
+        let delta = errors.check(
+            "delta",
+            i32::try_from(self.delta)
+                .ok()
+                .filter(|d| *d != 0 && d.abs() <= 1_000_000)
+                .ok_or("must be a non-zero whole number up to 1000000"),
+        );
+        let reason = text(&mut errors, "reason", &self.reason, 500);
+        errors.finish()?;
+        match (delta, reason) {
+            (Some(d), Some(r)) => Ok((d, r)),
+            _ => Err(AppError::internal(
+                "adjust parse",
+                "field missing after a clean check",
+            )),
+        }
+    }
+}
+
+/// `POST /api/admin/orders/{id}/ship`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipOrder {
+    pub tracking_number: String,
+}
+
+impl ShipOrder {
+    /// 3–100 visible characters.
+    pub fn parse(&self) -> Result<String, AppError> {
+        let t = self.tracking_number.trim();
+        if t.len() < 3 || t.len() > 100 || t.chars().any(char::is_control) {
+            return Err(AppError::invalid_field(
+                "tracking_number",
+                "Enter the carrier's tracking number (3 to 100 characters).",
+            ));
+        }
+        Ok(t.to_owned())
+    }
+}
+
+/// One past stock change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryChange {
+    pub sku: String,
+    pub delta: i64,
+    pub stock_after: i64,
+    pub reason: String,
+    pub actor: String,
+    pub at: String,
+}
+
+/// An order in the admin's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminOrderSummary {
+    pub id: String,
+    pub status: OrderStatus,
+    pub email: String,
+    pub total: Money,
+    pub item_count: i64,
+    pub created_at: String,
+    /// Set when a payment needs a person.
+    pub review_reason: Option<String>,
+}
+
+/// A customer with what they bought.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub is_admin: bool,
+    pub orders: i64,
+    /// Paid, shipped and delivered orders.
+    pub spent: Money,
+    pub created_at: String,
+}
+
+/// One entry of the admin audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub at: String,
+}
+
+/// A feature flag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureFlag {
+    pub key: String,
+    pub description: String,
+    pub enabled: bool,
+    pub updated_by: Option<String>,
+}
+
+/// Revenue and orders over one period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodFigures {
+    pub label: String,
+    pub orders: i64,
+    pub paid_orders: i64,
+    pub revenue: Money,
+}
+
+/// The dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub periods: Vec<PeriodFigures>,
+    /// Orders placed → paid → shipped over the last 30 days.
+    pub funnel: Vec<(String, i64)>,
+    /// SKU, product name, stock.
+    pub low_stock: Vec<(String, String, i64)>,
+    pub recent: Vec<AdminOrderSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Currency;
+
+    fn variant(sku: &str, price: i64, stock: i64) -> VariantInput {
+        VariantInput {
+            sku: sku.to_owned(),
+            name: "Standard".to_owned(),
+            price: Money::new(price, Currency::USD),
+            stock,
+        }
+    }
+
+    #[test]
+    fn a_product_reports_every_bad_field_at_once() {
+        let input = ProductInput {
+            name: " ".to_owned(),
+            slug: Some("Not A Slug".to_owned()),
+            category: "".to_owned(),
+            variants: vec![variant("ok-1", -5, -1), variant("OK-1", 100, 1)],
+            ..Default::default()
+        };
+        let err = input.parse().expect_err("invalid");
+        let fields = err.fields().cloned().unwrap_or_default();
+        for f in [
+            "name",
+            "slug",
+            "category",
+            "variants[0].price",
+            "variants[0].stock",
+            "variants[1].sku",
+        ] {
+            assert!(fields.contains_key(f), "{f} missing in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn a_good_product_parses_with_normalized_skus() {
+        let input = ProductInput {
+            name: "Tea Mug".to_owned(),
+            category: "kitchen".to_owned(),
+            active: true,
+            variants: vec![variant("tea-mug", 1200, 3)],
+            ..Default::default()
+        };
+        let p = input.parse().expect("valid");
+        assert_eq!(p.variants[0].sku.as_str(), "TEA-MUG");
+        assert_eq!(p.slug, None);
+    }
+
+    #[test]
+    fn stock_adjustments_need_a_delta_and_a_reason() {
+        assert!(StockAdjustment {
+            delta: 0,
+            reason: "x".into()
+        }
+        .parse()
+        .is_err());
+        assert!(StockAdjustment {
+            delta: 5,
+            reason: " ".into()
+        }
+        .parse()
+        .is_err());
+        assert_eq!(
+            StockAdjustment {
+                delta: -2,
+                reason: " damaged ".into()
+            }
+            .parse()
+            .expect("ok"),
+            (-2, "damaged".to_owned())
+        );
+    }
+
+    #[test]
+    fn tracking_numbers_are_trimmed_and_bounded() {
+        assert_eq!(
+            ShipOrder {
+                tracking_number: " 1Z999 ".into()
+            }
+            .parse()
+            .expect("ok"),
+            "1Z999"
+        );
+        assert!(ShipOrder {
+            tracking_number: "x".into()
+        }
+        .parse()
+        .is_err());
+    }
+}
