@@ -64,6 +64,9 @@ e2e() {
     PUBLIC_URL="http://127.0.0.1:$port"
   local server="$CARGO_TARGET_DIR/debug/server"
   "$server" seed
+  # The merchant the admin journey signs in as, made the way an operator makes one.
+  printf '%s\n' "${E2E_ADMIN_PASSWORD:-e2e admin password}" |
+    "$server" create-admin --email "${E2E_ADMIN_EMAIL:-admin@bazaar.test}" --name Admin --password-stdin
   "$server" serve > "$BAZAAR_CACHE/e2e-server.log" 2>&1 &
   E2E_PID=$!
   for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.5; done

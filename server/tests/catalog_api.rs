@@ -316,6 +316,13 @@ async fn openapi_document_lists_every_contract_endpoint(db: PgPool) {
         "/api/orders",
         "/api/orders/{id}",
         "/api/payments/webhook",
+        "/api/admin/products",
+        "/api/admin/products/{slug}",
+        "/api/admin/inventory/{sku}/adjust",
+        "/api/admin/orders",
+        "/api/admin/orders/{id}/ship",
+        "/api/admin/orders/{id}/cancel",
+        "/api/admin/orders/{id}/refund",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),

@@ -22,8 +22,166 @@ fn query_param(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
 }
 
-/// The whole document. Later features add their paths here.
+/// The whole document: the storefront paths, then the admin's.
 pub fn build() -> Value {
+    let mut doc = storefront();
+    if let (Some(paths), Value::Object(admin)) = (doc["paths"].as_object_mut(), admin_paths()) {
+        paths.extend(admin);
+    }
+    doc
+}
+
+fn admin_op(
+    summary: &str,
+    id: &str,
+    body: Option<Value>,
+    ok: (&str, &str, Value),
+    errors: &[(&str, &str)],
+) -> Value {
+    let mut responses = serde_json::Map::new();
+    responses.insert(ok.0.to_owned(), json_response(ok.1, ok.2));
+    responses.insert("401".to_owned(), error_response("Not signed in"));
+    responses.insert("403".to_owned(), error_response("Not an admin"));
+    for (code, what) in errors {
+        responses.insert((*code).to_owned(), error_response(what));
+    }
+    let mut op = json!({
+        "summary": summary, "operationId": id, "tags": ["admin"],
+        "security": [{"bearer": []}, {"session": []}], "responses": responses,
+    });
+    if let Some(schema) = body {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    op
+}
+
+fn admin_paths() -> Value {
+    let product = json!({"type": "object", "required": ["slug","name","description","category","active","variants"]});
+    let product_in = json!({"type": "object", "required": ["name","category","variants"], "properties": {
+        "name": {"type":"string"}, "slug": {"type":"string"}, "description": {"type":"string"},
+        "category": {"type":"string"}, "active": {"type":"boolean"},
+        "variants": {"type":"array", "items": {"type":"object", "required": ["sku","name","price","stock"], "properties": {
+            "sku": {"type":"string"}, "name": {"type":"string"}, "price": {"$ref":"#/components/schemas/Money"}, "stock": {"type":"integer"}}}}}});
+    let order = json!({"$ref": "#/components/schemas/Order"});
+    let slug =
+        json!([{ "name": "slug", "in": "path", "required": true, "schema": {"type":"string"} }]);
+    let id = json!([{ "name": "id", "in": "path", "required": true, "schema": {"type":"string","format":"uuid"} }]);
+    let action = |summary: &str, op: &str, body: Option<Value>| {
+        let mut o = admin_op(
+            summary,
+            op,
+            body,
+            ("200", "The order", order.clone()),
+            &[
+                ("404", "No such order"),
+                ("409", "Not allowed from the current status"),
+            ],
+        );
+        o["parameters"] = id.clone();
+        json!({ "post": o })
+    };
+    let mut get_product = admin_op(
+        "One product, archived or not",
+        "adminGetProduct",
+        None,
+        ("200", "The product", product.clone()),
+        &[("404", "No such product")],
+    );
+    get_product["parameters"] = slug.clone();
+    let mut patch_product = admin_op(
+        "Edit any subset of a product's fields",
+        "adminUpdateProduct",
+        Some(json!({"type":"object"})),
+        ("200", "The product", product.clone()),
+        &[
+            ("404", "No such product"),
+            ("409", "Duplicate slug or SKU"),
+            ("422", "Invalid fields"),
+        ],
+    );
+    patch_product["parameters"] = slug.clone();
+    let mut archive = admin_op(
+        "Archive a product",
+        "adminArchiveProduct",
+        None,
+        ("204", "Archived", json!({})),
+        &[("404", "No such product")],
+    );
+    archive["parameters"] = slug.clone();
+    let mut image = admin_op(
+        "Upload the product image (multipart field `image`, 5 MiB)",
+        "adminUploadImage",
+        None,
+        ("200", "The product", product.clone()),
+        &[
+            ("404", "No such product"),
+            ("413", "Over 5 MiB"),
+            ("422", "Not an image"),
+        ],
+    );
+    image["parameters"] = slug;
+    image["requestBody"] = json!({"required": true, "content": {"multipart/form-data": {"schema": {"type":"object","properties": {"image": {"type":"string","format":"binary"}}}}}});
+    let mut adjust = admin_op(
+        "Adjust a SKU's stock",
+        "adminAdjustStock",
+        Some(
+            json!({"type":"object","required":["delta","reason"],"properties":{"delta":{"type":"integer"},"reason":{"type":"string"}}}),
+        ),
+        (
+            "200",
+            "The new stock",
+            json!({"type":"object","properties":{"sku":{"type":"string"},"stock":{"type":"integer"}}}),
+        ),
+        &[
+            ("404", "No such SKU"),
+            ("409", "Stock would go below 0"),
+            ("422", "Invalid fields"),
+        ],
+    );
+    adjust["parameters"] =
+        json!([{ "name": "sku", "in": "path", "required": true, "schema": {"type":"string"} }]);
+    let mut list_orders = admin_op(
+        "Orders, newest first",
+        "adminListOrders",
+        None,
+        (
+            "200",
+            "Orders",
+            json!({"type":"array","items":{"type":"object"}}),
+        ),
+        &[("400", "Bad filter")],
+    );
+    list_orders["parameters"] = json!([
+        query_param("status", "Order status", json!({"type":"string"})),
+        query_param(
+            "from",
+            "First day, YYYY-MM-DD",
+            json!({"type":"string","format":"date"})
+        ),
+        query_param(
+            "to",
+            "Last day, YYYY-MM-DD",
+            json!({"type":"string","format":"date"})
+        )
+    ]);
+    json!({
+        "/api/admin/products": {
+            "get": admin_op("Products, archived ones too", "adminListProducts", None, ("200", "Products", json!({"type":"array","items": product})), &[]),
+            "post": admin_op("Create a product", "adminCreateProduct", Some(product_in), ("201", "The product", product.clone()), &[("409", "Duplicate slug or SKU"), ("422", "Invalid fields")]),
+        },
+        "/api/admin/products/{slug}": { "get": get_product, "patch": patch_product, "delete": archive },
+        "/api/admin/products/{slug}/image": { "post": image },
+        "/api/admin/inventory/{sku}/adjust": { "post": adjust },
+        "/api/admin/orders": { "get": list_orders },
+        "/api/admin/orders/{id}/ship": action("Ship with a tracking number", "adminShipOrder", Some(json!({"type":"object","required":["tracking_number"],"properties":{"tracking_number":{"type":"string"}}}))),
+        "/api/admin/orders/{id}/deliver": action("Mark delivered", "adminDeliverOrder", None),
+        "/api/admin/orders/{id}/cancel": action("Cancel (restocks; refunds if paid)", "adminCancelOrder", None),
+        "/api/admin/orders/{id}/refund": action("Refund in full through the payment provider", "adminRefundOrder", None),
+    })
+}
+
+fn storefront() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -1,0 +1,110 @@
+import { Browser, expect, Page, test, TestInfo } from '@playwright/test';
+import { jsOn, waitForHydration, watchErrors } from './helpers';
+
+const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? 'admin@bazaar.test';
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? 'e2e admin password';
+const PASSWORD = 'correct horse battery';
+// A valid 1×1 PNG: the server re-encodes whatever it accepts.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+/** A browser page signed in through the API, with JavaScript as the project says. */
+async function signedIn(browser: Browser, info: TestInfo, email: string, password: string) {
+  const context = await browser.newContext({ baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3000', javaScriptEnabled: jsOn(info) });
+  const page = await context.newPage();
+  watchErrors(page);
+  const login = await page.request.post('/api/auth/login', { data: { email, password } });
+  expect(login.status(), await login.text()).toBe(200);
+  return page;
+}
+
+async function visit(page: Page, path: string, js: boolean) {
+  await page.goto(path);
+  if (js) await waitForHydration(page);
+}
+
+test('an admin adds a product with an image; a shopper finds and buys it; the admin ships it', async ({ browser }, info) => {
+  const js = jsOn(info);
+  const tag = `${info.project.name}${Date.now()}`;
+  const name = `Aurora Teapot ${tag}`;
+  const sku = `AURORA-${tag}`.toUpperCase().replace(/[^A-Z0-9-]/g, '');
+  const admin = await signedIn(browser, info, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+  // Create the product.
+  await visit(admin, '/admin/products/new', js);
+  await admin.getByLabel('Name', { exact: true }).fill(name);
+  await admin.getByLabel('Description').fill('A glass teapot that glows at dawn.');
+  await admin.getByLabel('Category').selectOption({ index: 1 });
+  await admin.getByLabel('SKU 1').fill(sku);
+  await admin.getByLabel('Variant name 1').fill('Standard');
+  await admin.getByLabel('Price 1').fill('39.00');
+  await admin.getByLabel('Stock 1').fill('5');
+  await admin.getByRole('button', { name: 'Create product' }).click();
+  await expect(admin).toHaveURL(/\/admin\/products\/aurora-teapot-[a-z0-9-]+\?saved=1$/);
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText(name);
+  const slug = new URL(admin.url()).pathname.split('/').pop()!;
+
+  // Give it an image: a plain multipart form, the same with or without JavaScript.
+  await admin.getByLabel(/Upload an image/).setInputFiles({ name: 'teapot.png', mimeType: 'image/png', buffer: PNG });
+  await admin.getByRole('button', { name: 'Upload image' }).click();
+  await expect(admin).toHaveURL(new RegExp(`/admin/products/${slug}\\?image=saved$`));
+  await expect(admin.locator('img.admin-image')).toHaveAttribute('src', new RegExp(`^/media/products/${slug}/[0-9a-f]+-1200\\.jpg$`));
+
+  // A shopper finds it by search and pays for it.
+  const email = `teapot-${tag}@example.com`;
+  const signup = await admin.request.post('/api/users', { data: { name: 'Tea Lover', email, password: PASSWORD } });
+  expect(signup.status()).toBe(201);
+  const shopper = await signedIn(browser, info, email, PASSWORD);
+  await visit(shopper, `/search?q=${encodeURIComponent(name)}`, js);
+  await shopper.getByRole('link', { name }).first().click();
+  await expect(shopper).toHaveURL(new RegExp(`/products/${slug}$`));
+  if (js) await waitForHydration(shopper);
+  await shopper.getByRole('button', { name: 'Add to cart' }).click();
+  if (js) await expect(shopper.getByRole('status')).toContainText('Added to your cart');
+  await visit(shopper, '/checkout', js);
+  await shopper.getByLabel('Full name').fill('Tea Lover');
+  await shopper.getByLabel('Address', { exact: true }).fill('3 Leaf Lane');
+  await shopper.getByLabel('City').fill('Darjeeling');
+  await shopper.getByLabel('Postal code').fill('73410');
+  await shopper.getByLabel(/Country code/).fill('IN');
+  await shopper.getByRole('button', { name: 'Place order' }).click();
+  await expect(shopper).toHaveURL(/\/dev\/pay\//);
+  await shopper.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await shopper.getByRole('button', { name: /^Pay / }).click();
+  await expect(shopper).toHaveURL(/\/checkout\/success\/[0-9a-f-]{36}$/);
+  const orderId = shopper.url().split('/').pop()!;
+
+  // The admin finds the paid order and ships it.
+  await expect(async () => {
+    await visit(admin, '/admin/orders?status=paid', false);
+    await expect(admin.locator(`tr[data-order="${orderId}"]`)).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await admin.locator(`tr[data-order="${orderId}"] a`).click();
+  await expect(admin).toHaveURL(new RegExp(`/admin/orders/${orderId}$`));
+  if (js) await waitForHydration(admin);
+  await admin.getByLabel('Tracking number').fill('1Z999AA10123456784');
+  await admin.getByRole('button', { name: 'Mark shipped' }).click();
+  await expect(admin.getByTestId('admin-order-status')).toHaveAttribute('data-status', 'shipped');
+
+  // The shopper sees it shipped and has the email.
+  await visit(shopper, `/orders/${orderId}`, js);
+  await expect(shopper.getByTestId('order-status')).toHaveAttribute('data-status', 'shipped');
+  await expect(shopper.getByText('1Z999AA10123456784')).toBeVisible();
+  await expect(async () => {
+    const res = await shopper.request.get(`/dev/mailbox.json?to=${encodeURIComponent(email)}`);
+    const mails = (await res.json()) as { subject: string }[];
+    expect(mails.map((m) => m.subject)).toContain('Your Bazaar order has shipped');
+  }).toPass({ timeout: 15_000 });
+});
+
+test('shoppers and guests cannot open the admin', async ({ page }, info) => {
+  watchErrors(page);
+  const res = await page.goto('/admin/orders');
+  await expect(page).toHaveURL(/\/login\?next=/);
+  expect(res?.status()).toBe(200);
+  const email = `nosy-${info.project.name}-${Date.now()}@example.com`;
+  expect((await page.request.post('/api/users', { data: { name: 'Nosy', email, password: PASSWORD } })).status()).toBe(201);
+  expect((await page.request.post('/api/auth/login', { data: { email, password: PASSWORD } })).status()).toBe(200);
+  const denied = await page.goto('/admin');
+  expect(denied?.status()).toBe(403);
+  await expect(page.getByRole('alert')).toBeVisible();
+});
