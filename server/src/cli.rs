@@ -102,3 +102,34 @@ pub async fn create_admin(config: &Config, email: &str, name: &str) -> anyhow::R
     tracing::info!(email = %user.email, id = %user.id, "admin ready");
     Ok(())
 }
+
+/// GETs `url` over plain HTTP/1.1 and succeeds on a 200, within five seconds.
+pub async fn healthcheck(url: &str) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow::anyhow!("only http:// URLs are checked"))?;
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(authority).await?;
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        anyhow::ensure!(
+            head.starts_with(b"HTTP/1.1 200"),
+            "answered {}",
+            String::from_utf8_lossy(&head)
+        );
+        Ok(())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within 5 s"))?
+}

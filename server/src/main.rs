@@ -27,6 +27,12 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         products_per_category: usize,
     },
+    /// Exit 0 when the server at `--url` answers 200 (the container's HEALTHCHECK; distroless
+    /// images have no curl).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:3000/health")]
+        url: String,
+    },
     /// Create the first merchant (or promote an existing account) with the admin role.
     CreateAdmin {
         /// The admin's email.
@@ -44,6 +50,15 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Healthcheck { url }) = &cli.command {
+        return match cli::healthcheck(url).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("unhealthy: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -51,7 +66,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    let _telemetry = telemetry::init(config.log_format, config.otel_endpoint.as_deref());
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => cli::serve(config).await,
         Command::Migrate => cli::migrate(&config).await,
@@ -59,6 +74,7 @@ async fn main() -> ExitCode {
             products_per_category,
         } => cli::seed(&config, products_per_category).await,
         Command::CreateAdmin { email, name, .. } => cli::create_admin(&config, &email, &name).await,
+        Command::Healthcheck { .. } => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,15 @@
 //! Liveness and readiness for orchestrators.
 
 use crate::AppState;
-use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use axum::{
+    body::Body,
+    extract::{MatchedPath, State},
+    http::{header, Request, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+use domain::metrics::METRICS;
 use serde_json::json;
 use std::time::Duration;
 
@@ -47,4 +55,71 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         .collect();
     body["error"] = json!({ "code": "internal", "message": format!("not ready: {} unreachable", failing.join(" and ")) });
     (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+}
+
+/// The route template an answer came from, e.g. `/products/{slug}`.
+#[derive(Clone)]
+struct RouteTemplate(String);
+
+/// Tags a routed answer with its template (`route_layer`: runs only for matched routes).
+pub async fn tag_route(req: Request<Body>, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let mut res = next.run(req).await;
+    if let Some(t) = template {
+        res.extensions_mut().insert(RouteTemplate(t));
+    }
+    res
+}
+
+/// Requests, errors and duration by method, route template and status: the RED metrics.
+/// Unrouted paths share one label, so a scan of random URLs cannot explode the series.
+pub async fn record_red(req: Request<Body>, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let route = res
+        .extensions()
+        .get::<RouteTemplate>()
+        .map(|t| t.0.as_str())
+        .unwrap_or("unmatched");
+    let status = res.status().as_u16().to_string();
+    METRICS
+        .http_requests
+        .with_label_values(&[&method, route, &status])
+        .inc();
+    METRICS
+        .http_duration
+        .with_label_values(&[&method, route])
+        .observe(started.elapsed().as_secs_f64());
+    res
+}
+
+/// `GET /metrics`: Prometheus text exposition, with the pool, Redis and outbox read now.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let pool = &state.services.db;
+    let (size, idle) = (i64::from(pool.size()), pool.num_idle() as i64);
+    METRICS
+        .db_connections
+        .with_label_values(&["idle"])
+        .set(idle);
+    METRICS
+        .db_connections
+        .with_label_values(&["in_use"])
+        .set(size - idle);
+    METRICS
+        .db_max_connections
+        .set(i64::from(pool.options().get_max_connections()));
+    let redis = tokio::time::timeout(CHECK_TIMEOUT, state.redis.ping()).await;
+    METRICS.redis_up.set(i64::from(matches!(redis, Ok(Ok(())))));
+    domain::metrics::refresh_outbox(pool).await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        domain::metrics::render(),
+    )
 }

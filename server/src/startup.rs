@@ -242,8 +242,11 @@ async fn payment_loop(
 ) {
     let mut passes: u64 = 0;
     while !*stop.borrow() {
-        if let Err(e) = payments.expire_overdue(&orders).await {
-            tracing::warn!(error = %e, "expiring unpaid orders failed");
+        match payments.expire_overdue(&orders).await {
+            Ok(n) => domain::metrics::METRICS
+                .reservations_expired
+                .inc_by(n as u64),
+            Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
         }
         if passes.is_multiple_of(12) {
             if let Err(e) = payments.reconcile(reconcile_after).await {
@@ -358,6 +361,9 @@ pub fn router(state: AppState) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
+        // Every route so far tags its answer with its template, for the RED metrics.
+        .route_layer(axum::middleware::from_fn(ops::tag_route))
+        .route("/metrics", get(ops::metrics))
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(security::Origins::new(&config.public_url), security::csrf))
         .layer(axum::middleware::from_fn({
@@ -372,7 +378,10 @@ pub fn router(state: AppState) -> Router {
                     TraceLayer::new_for_http()
                         .make_span_with(|req: &Request<Body>| {
                             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                            let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(),
+                                request_id = %id, trace_id = tracing::field::Empty);
+                            crate::telemetry::link_trace(&span, req.headers());
+                            span
                         })
                         .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
                 )
@@ -387,6 +396,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(config.body_limit_bytes)),
         )
         .layer(axum::middleware::from_fn(api::contract_errors_layer))
+        .layer(axum::middleware::from_fn(ops::record_red))
         .with_state(state)
 }
 

@@ -285,3 +285,99 @@ async fn seeding_twice_changes_nothing_and_keeps_live_stock(db: PgPool) {
             .expect("stock");
     assert_eq!(stock, 7, "re-seeding never resets live stock");
 }
+
+/// The value of one sample in a Prometheus exposition, 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.trim().parse().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn metrics_move_when_traffic_flows(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    common::seed(&app.db, &app.media_dir, 3).await;
+    let series = r#"bazaar_http_requests_total{method="GET",route="/api/catalog/products/{slug}",status="200"}"#;
+    let missing = r#"bazaar_http_requests_total{method="GET",route="/api/catalog/products/{slug}",status="404"}"#;
+    let (status, before) = app.get_html("/metrics").await;
+    assert_eq!(status, 200);
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/api/catalog/products/classic-mug")
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    assert_eq!(
+        app.get("/api/catalog/products/no-such-thing")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    // A checkout with an empty cart fails; a bad webhook signature is counted too.
+    let res = app
+        .post_json("/api/checkout", serde_json::json!({"email": "a@example.com", "shipping_address": common::shop::address(), "shipping_method": "standard"}), &[("idempotency-key", "k")])
+        .await;
+    assert!(res.status().is_client_error());
+    let res = app
+        .post_json(
+            "/api/payments/webhook",
+            serde_json::json!({}),
+            &[("stripe-signature", "t=1,v1=00")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+
+    let (_, after) = app.get_html("/metrics").await;
+    assert_eq!(
+        sample(&after, series) - sample(&before, series),
+        3.0,
+        "{after}"
+    );
+    assert_eq!(sample(&after, missing) - sample(&before, missing), 1.0);
+    let failures = |t: &str| sample(t, r#"bazaar_checkout_failures_total{reason="bad_request"}"#);
+    assert_eq!(
+        failures(&after) - failures(&before),
+        1.0,
+        "the empty cart: {after}"
+    );
+    let signature = |t: &str| {
+        sample(
+            t,
+            r#"bazaar_payment_webhook_failures_total{reason="signature"}"#,
+        )
+    };
+    assert_eq!(signature(&after) - signature(&before), 1.0);
+    assert!(after.contains("bazaar_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/catalog/products/{slug}\""));
+    assert_eq!(sample(&after, "bazaar_redis_up"), 1.0);
+    assert!(sample(&after, "bazaar_db_pool_max_connections") >= 1.0);
+    assert!(after.contains("bazaar_outbox_events{status=\"pending\"}"));
+    // Unknown paths share one label instead of minting a series each.
+    app.get("/no/such/page/123").await;
+    let (_, last) = app.get_html("/metrics").await;
+    assert!(!last.contains("/no/such/page/123"));
+    assert!(last.contains(r#"route="unmatched""#));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_healthcheck_command_passes_on_a_live_server_and_fails_without_one(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    server::cli::healthcheck(&app.url("/health"))
+        .await
+        .expect("healthy");
+    assert!(server::cli::healthcheck("http://127.0.0.1:1/health")
+        .await
+        .is_err());
+    assert!(
+        server::cli::healthcheck(&app.url("/no-such-path"))
+            .await
+            .is_err(),
+        "a 404 is not healthy"
+    );
+}

@@ -39,7 +39,9 @@ pub fn parse(
         ShippingMethod::parse(&body.shipping_method)
             .ok_or("shipping_method must be standard or express"),
     );
-    errors.finish()?;
+    errors
+        .finish()
+        .inspect_err(domain::metrics::checkout_failed)?;
     match (email, address, method) {
         (Some(e), Some(a), Some(m)) => Ok((e, a, m)),
         _ => Err(AppError::internal(
@@ -51,6 +53,22 @@ pub fn parse(
 
 /// Places the order for `owner`'s cart and empties the cart.
 pub async fn place(
+    services: &Services,
+    owner: &CartOwner,
+    user: Option<&types::User>,
+    email: Email,
+    address: types::Address,
+    method: ShippingMethod,
+    key: String,
+) -> Result<CheckoutResponse, AppError> {
+    let result = place_order(services, owner, user, email, address, method, key).await;
+    if let Err(e) = &result {
+        domain::metrics::checkout_failed(e);
+    }
+    result
+}
+
+async fn place_order(
     services: &Services,
     owner: &CartOwner,
     user: Option<&types::User>,
@@ -83,6 +101,7 @@ pub async fn place(
     // A replayed key answers with the first order even though the cart is empty by then.
     let placed = services.orders.place(&input).await?;
     if placed.created {
+        domain::metrics::METRICS.orders_created.inc();
         if let Err(e) = services.carts.clear(owner).await {
             tracing::warn!(error = %e, "order placed but the cart could not be emptied");
         }

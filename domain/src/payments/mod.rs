@@ -317,6 +317,7 @@ impl Payments {
         signature_header: Option<&str>,
         body: &[u8],
     ) -> Result<Receipt, AppError> {
+        use crate::metrics::METRICS;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         signature::verify(
             &self.secrets,
@@ -324,9 +325,20 @@ impl Payments {
             body,
             now,
         )
-        .map_err(|e| AppError::BadRequest(format!("Webhook signature refused: {e}.")))?;
-        let event: Value = serde_json::from_slice(body)
-            .map_err(|e| AppError::BadRequest(format!("Webhook body is not JSON: {e}.")))?;
+        .map_err(|e| {
+            METRICS
+                .webhook_failures
+                .with_label_values(&["signature"])
+                .inc();
+            AppError::BadRequest(format!("Webhook signature refused: {e}."))
+        })?;
+        let event: Value = serde_json::from_slice(body).map_err(|e| {
+            METRICS
+                .webhook_failures
+                .with_label_values(&["malformed"])
+                .inc();
+            AppError::BadRequest(format!("Webhook body is not JSON: {e}."))
+        })?;
         let (Some(id), Some(kind)) = (
             event.get("id").and_then(Value::as_str),
             event.get("type").and_then(Value::as_str),
@@ -349,9 +361,15 @@ impl Payments {
         .fetch_optional(&mut *tx)
         .await?;
         if fresh.is_none() {
+            METRICS
+                .webhook_events
+                .with_label_values(&[kind, "duplicate"])
+                .inc();
             return Ok(Receipt::Duplicate);
         }
-        let outcome = self.apply(&mut tx, kind, &object).await?;
+        let outcome = self.apply(&mut tx, kind, &object).await.inspect_err(|_| {
+            METRICS.webhook_failures.with_label_values(&["error"]).inc();
+        })?;
         sqlx::query!(
             "UPDATE webhook_events SET outcome = $2 WHERE id = $1",
             id,
@@ -360,6 +378,17 @@ impl Payments {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        METRICS
+            .webhook_events
+            .with_label_values(&[kind, "processed"])
+            .inc();
+        METRICS
+            .payments
+            .with_label_values(&[outcome_label(&outcome)])
+            .inc();
+        if let Some(created) = event.get("created").and_then(Value::as_i64) {
+            METRICS.webhook_lag.observe((now - created).max(0) as f64);
+        }
         tracing::info!(event = id, kind, %outcome, "payment event");
         Ok(Receipt::Processed(outcome))
     }
@@ -705,6 +734,21 @@ impl Payments {
     /// The unpaid hold, as configured.
     pub fn hold(&self) -> Duration {
         self.hold
+    }
+}
+
+/// The metric label for an outcome: its first word ("paid", "flagged", "ignored"…).
+fn outcome_label(outcome: &str) -> &'static str {
+    match outcome.split([':', ' ', ';']).next().unwrap_or_default() {
+        "paid" => "paid",
+        "flagged" => "flagged",
+        "cancelled" => "cancelled",
+        "refunded" | "refund" => "refunded",
+        "decline" => "declined",
+        "awaiting" => "awaiting",
+        "already" => "duplicate",
+        "partial" => "partial_refund",
+        _ => "ignored",
     }
 }
 
