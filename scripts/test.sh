@@ -76,6 +76,10 @@ e2e() {
 E2E_PID=""
 trap '[ -z "$E2E_PID" ] || kill "$E2E_PID" 2>/dev/null || true' EXIT
 step "end-to-end (Playwright)" e2e
+# After the journeys: the release build replaces target/site with release assets.
+step "release build" env SQLX_OFFLINE=true cargo leptos build --release --precompress
+step "image runtime contract" ./scripts/image-contract.sh
+step "deploy artifacts" ./scripts/validate-deploy.sh
 
 say "all green in $(( $(date +%s) - started ))s"
 printf '  %s\n' "${timings[@]}"

@@ -1,0 +1,9 @@
+environment          = "prod"
+domain_name          = "example.com"
+shop_host            = "shop.example.com"
+node_instance_types  = ["m6i.large"]
+node_min_size        = 3
+node_max_size        = 9
+db_instance_class    = "db.m6g.large"
+db_allocated_storage = 100
+redis_node_type      = "cache.m6g.large"

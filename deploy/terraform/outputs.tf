@@ -1,0 +1,54 @@
+output "cluster_name" {
+  description = "EKS cluster name, for `aws eks update-kubeconfig --name`."
+  value       = module.eks.cluster_name
+}
+
+output "cluster_endpoint" {
+  description = "EKS API endpoint (private; reach it from the bastion)."
+  value       = module.eks.cluster_endpoint
+}
+
+output "ecr_repository_url" {
+  description = "Where the release workflow pushes images."
+  value       = aws_ecr_repository.app.repository_url
+}
+
+output "media_bucket" {
+  description = "The media bucket, for MEDIA_STORE=s3://<bucket>."
+  value       = aws_s3_bucket.media.bucket
+}
+
+output "media_role_arn" {
+  description = "IRSA role for the app's ServiceAccount (eks.amazonaws.com/role-arn)."
+  value       = module.media_irsa.iam_role_arn
+}
+
+output "cert_manager_role_arn" {
+  description = "IRSA role for cert-manager's DNS01 solver."
+  value       = module.cert_manager_irsa.iam_role_arn
+}
+
+output "external_dns_role_arn" {
+  description = "IRSA role for external-dns."
+  value       = module.external_dns_irsa.iam_role_arn
+}
+
+output "app_secret_name" {
+  description = "Secrets Manager secret the ExternalSecret reads (remoteKey)."
+  value       = aws_secretsmanager_secret.app.name
+}
+
+output "zone_name_servers" {
+  description = "Name servers to delegate the domain to at the registrar."
+  value       = aws_route53_zone.main.name_servers
+}
+
+output "certificate_arn" {
+  description = "ACM certificate for the shop host (for an ALB or NLB TLS listener)."
+  value       = aws_acm_certificate_validation.shop.certificate_arn
+}
+
+output "account_id" {
+  description = "The AWS account the stack lives in."
+  value       = data.aws_caller_identity.current.account_id
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Validates every deploy artifact with the real tools, offline:
+#   ./scripts/validate-deploy.sh            all checks, then the self-test
+#   ./scripts/validate-deploy.sh --no-self-test
+# The self-test breaks a manifest, a chart value and an alert rule on purpose and
+# requires the validators to fail on each: a validator that passes everything is useless.
+set -euo pipefail
+BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+export BAZAAR_ROOT
+source "$BAZAAR_ROOT/scripts/lib.sh"
+cd "$BAZAAR_ROOT"
+ensure_deploy_tools
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+failures=0
+check() {
+  local name="$1"; shift
+  if "$@" > "$out/log" 2>&1; then
+    printf '  ok    %s\n' "$name"
+  else
+    printf '  FAIL  %s\n' "$name"
+    sed 's/^/        /' "$out/log" | tail -n 40
+    failures=$((failures + 1))
+  fi
+}
+# Checkov prints its offline warnings (no Prisma API here) on stderr; keep only results.
+checkov_run() { checkov --config-file .checkov.yaml "$@" 2> >(grep -v -e prismacloud -e urllib3 -e 'WARNI' >&2); }
+
+render_chart() {
+  helm template bazaar deploy/helm/bazaar --namespace bazaar "$@"
+}
+
+k8s_checks() {
+  say "Kubernetes: Helm chart and kustomize overlays"
+  check "helm lint --strict (defaults)" helm lint --strict deploy/helm/bazaar
+  check "helm lint --strict (staging)" helm lint --strict deploy/helm/bazaar -f deploy/helm/bazaar/values-staging.yaml
+  check "helm lint --strict (prod, canary on)" helm lint --strict deploy/helm/bazaar -f deploy/helm/bazaar/values-prod.yaml \
+    --set canary.enabled=true --set canary.image.tag=next
+  render_chart > "$out/chart.yaml"
+  render_chart -f deploy/helm/bazaar/values-prod.yaml --set canary.enabled=true --set canary.image.tag=next > "$out/chart-canary.yaml"
+  check "kubernetes-validate --strict (chart)" kubernetes-validate --strict --quiet --no-warn "$out/chart.yaml" "$out/chart-canary.yaml"
+  check "deploy/k8s/base is rendered from the chart" python3 deploy/k8s/render-base.py --check
+  for overlay in dev staging prod; do
+    kubectl kustomize "deploy/k8s/overlays/$overlay" > "$out/k8s-$overlay.yaml"
+    check "kubernetes-validate --strict (overlay $overlay)" kubernetes-validate --strict --quiet --no-warn "$out/k8s-$overlay.yaml"
+  done
+  check "checkov (kustomize)" checkov_run -d deploy/k8s --framework kustomize
+  check "checkov (rendered chart)" checkov_run -f "$out/chart.yaml" "$out/chart-canary.yaml" --framework kubernetes
+  # Checkov renders the chart itself without a namespace; the rendered check above has one.
+  check "checkov (helm)" checkov_run -d deploy/helm --framework helm \
+    --skip-check "CKV_K8S_21,$(sed -n 's/^  - //p' .checkov.yaml | paste -sd, -)"
+}
+
+infra_checks() {
+  say "Terraform, Ansible, Docker, workflows"
+  check "terraform fmt -check" terraform fmt -check -recursive deploy/terraform
+  check "terraform variables and outputs (python-hcl2)" python3 deploy/terraform/check.py deploy/terraform deploy/terraform/bootstrap
+  check "checkov (terraform)" checkov_run -d deploy/terraform --framework terraform
+  for playbook in deploy/ansible/playbooks/*.yml; do
+    check "ansible-playbook --syntax-check $(basename "$playbook")" \
+      env ANSIBLE_CONFIG=deploy/ansible/ansible.cfg ansible-playbook --syntax-check -i deploy/ansible/inventory/example.yml "$playbook"
+  done
+  check "ansible-lint (production profile)" sh -c 'cd deploy/ansible && ansible-lint --profile production playbooks/'
+  check "hadolint Dockerfile" hadolint Dockerfile
+  check "checkov (Dockerfile)" checkov_run -f Dockerfile --framework dockerfile
+  check "actionlint" actionlint
+  check "checkov (GitHub Actions)" checkov_run -d .github --framework github_actions
+  check "docker compose file parses and names its services" python3 -c '
+import yaml, sys
+c = yaml.safe_load(open("docker-compose.yml"))
+want = {"postgres", "redis", "app", "prometheus", "grafana", "tempo"}
+missing = want - set(c["services"])
+sys.exit(f"missing services: {missing}" if missing else 0)'
+}
+
+ops_checks() {
+  say "Observability, scripts, YAML, secrets, supply chain"
+  check "promtool check rules" promtool check rules deploy/helm/bazaar/files/alerts.rules.yml
+  check "promtool test rules" promtool test rules ops/alerts/alerts.test.yml
+  check "every alert has a runbook" python3 -c '
+import pathlib, re, sys, yaml
+rules = yaml.safe_load(open("deploy/helm/bazaar/files/alerts.rules.yml"))
+missing = []
+for g in rules["groups"]:
+    for r in g["rules"]:
+        url = r["annotations"]["runbook_url"]
+        page = pathlib.Path("ops/runbooks") / url.rsplit("/", 1)[-1]
+        if not page.exists():
+            missing.append(f"{r['"'"'alert'"'"']}: {page}")
+sys.exit("\n".join(missing) if missing else 0)'
+  check "Grafana dashboards are valid JSON with panels" python3 -c '
+import json, pathlib, sys
+bad = [p.name for p in pathlib.Path("ops/dashboards").glob("*.json") if not json.load(open(p)).get("panels")]
+sys.exit(f"no panels: {bad}" if bad else 0)'
+  check "shellcheck" shellcheck -x scripts/*.sh bench/*.sh .ci/run
+  check "yamllint" yamllint -s -c .yamllint.yml .
+  check "trivy config and secret scan" trivy fs --quiet --scanners secret,misconfig --skip-db-update --skip-check-update \
+    --exit-code 1 --severity HIGH,CRITICAL --skip-dirs end2end/node_modules --skip-dirs target .
+  check "gitleaks (history)" gitleaks git --no-banner --redact .
+  check "syft SBOM" syft "dir:$BAZAAR_ROOT" -q -o "spdx-json=$out/sbom.spdx.json"
+  if command -v cargo-deny >/dev/null 2>&1 || cargo deny --version >/dev/null 2>&1; then
+    check "cargo deny --offline (licenses, bans, sources)" cargo deny --offline check licenses bans sources
+  else
+    say "cargo-deny not installed: skipped here (the Security workflow runs it)"
+  fi
+  say "skipped offline: trivy vulnerability DB, cargo audit and cargo deny advisories need their databases; the Security and Release workflows run them"
+}
+
+# Breaks one thing per validator in a scratch copy and requires a failure.
+self_test() {
+  say "self-test: broken artifacts must fail"
+  local scratch="$out/broken"
+  mkdir -p "$scratch"
+  cp -r deploy "$scratch/"
+  # An unknown field in a Deployment: strict schema validation must refuse it.
+  sed 's/^  revisionHistoryLimit: 5$/  revisionHistoryLimit: 5\n  replicaz: 3/' deploy/k8s/base/deployment-bazaar.yaml > "$scratch/deploy/k8s/base/deployment-bazaar.yaml"
+  kubectl kustomize "$scratch/deploy/k8s/overlays/prod" > "$out/broken-k8s.yaml"
+  expect_failure "kubernetes-validate refuses an unknown Deployment field" replicaz kubernetes-validate --strict --quiet "$out/broken-k8s.yaml"
+  # A value of the wrong type: the chart's values.schema.json must refuse it.
+  expect_failure "helm lint refuses replicaCount: \"three\"" replicaCount helm lint --strict deploy/helm/bazaar --set-string replicaCount=three
+  # A rule with a broken expression: promtool must refuse it.
+  sed 's/> 0.02/> > 0.02/' deploy/helm/bazaar/files/alerts.rules.yml > "$out/broken.rules.yml"
+  expect_failure "promtool refuses a broken alert expression" "parse error" promtool check rules "$out/broken.rules.yml"
+  # Terraform that does not parse, and a variable nobody uses.
+  printf 'variable "unused" {\n  type = string\n}\n' >> "$scratch/deploy/terraform/variables.tf"
+  expect_failure "the terraform check refuses an undocumented, unused variable" "variable unused" python3 deploy/terraform/check.py "$scratch/deploy/terraform"
+}
+
+# expect_failure NAME PATTERN CMD...: CMD must fail, and say PATTERN (so it failed for
+# the planted reason, not another one).
+expect_failure() {
+  local name="$1" pattern="$2"; shift 2
+  if "$@" > "$out/log" 2>&1; then
+    printf '  FAIL  %s (the validator passed a broken artifact)\n' "$name"
+    failures=$((failures + 1))
+  elif ! grep -q -- "$pattern" "$out/log"; then
+    printf '  FAIL  %s (it failed, but not for the planted fault)\n' "$name"
+    sed 's/^/        /' "$out/log" | tail -n 20
+    failures=$((failures + 1))
+  else
+    printf '  ok    %s\n' "$name"
+  fi
+}
+
+k8s_checks
+infra_checks
+ops_checks
+[ "${1:-}" = "--no-self-test" ] || self_test
+
+if [ "$failures" -gt 0 ]; then
+  die "$failures deploy check(s) failed"
+fi
+say "every deploy artifact passed"
