@@ -238,38 +238,56 @@ impl Admin {
         .await
         .map_err(|e| clash(e, &slug))?;
         for (position, v) in input.variants.iter().enumerate() {
-            Self::insert_variant(&mut tx, id, v, position)
-                .await
-                .map_err(|e| clash(e, &slug))?;
-            if v.stock > 0 {
-                Self::record_stock(
-                    &mut tx,
-                    actor,
-                    v.sku.as_str(),
-                    v.stock,
-                    v.stock,
-                    "initial stock",
-                )
-                .await?;
-            }
+            Self::add_variant(&mut tx, actor, id, v, position, &slug).await?;
         }
-        audit(
-            &mut tx,
+        let event = json!({"slug": slug, "change": "created"});
+        self.publish(
+            tx,
             actor,
             "product.create",
             &slug,
             json!({"name": input.name}),
+            event,
         )
         .await?;
-        outbox::enqueue(
-            &mut tx,
-            outbox::topics::PRODUCT_UPDATED,
-            json!({"slug": slug, "change": "created"}),
-        )
-        .await?;
+        self.product_or_404(&slug).await
+    }
+
+    /// Finishes a product change: the audit entry and the `product_updated` event commit
+    /// with it, then the catalog cache forgets what it knew.
+    async fn publish(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        actor: &Actor,
+        action: &str,
+        slug: &str,
+        details: Value,
+        event: Value,
+    ) -> Result<(), AppError> {
+        audit(&mut tx, actor, action, slug, details).await?;
+        outbox::enqueue(&mut tx, outbox::topics::PRODUCT_UPDATED, event).await?;
         tx.commit().await?;
         self.catalog.invalidate();
-        self.product_or_404(&slug).await
+        Ok(())
+    }
+
+    /// A new variant, with its opening stock in the inventory trail.
+    async fn add_variant(
+        tx: &mut PgConnection,
+        actor: &Actor,
+        product: i64,
+        v: &ValidVariant,
+        position: usize,
+        slug: &str,
+    ) -> Result<(), AppError> {
+        Self::insert_variant(tx, product, v, position)
+            .await
+            .map_err(|e| clash(e, slug))?;
+        if v.stock > 0 {
+            Self::record_stock(tx, actor, v.sku.as_str(), v.stock, v.stock, "initial stock")
+                .await?;
+        }
+        Ok(())
     }
 
     async fn free_slug(tx: &mut PgConnection, name: &str) -> Result<String, AppError> {
@@ -428,40 +446,16 @@ impl Admin {
                         }
                     }
                     None => {
-                        Self::insert_variant(&mut tx, current.id, v, position)
-                            .await
-                            .map_err(|e| clash(e, &new_slug))?;
-                        if v.stock > 0 {
-                            Self::record_stock(
-                                &mut tx,
-                                actor,
-                                v.sku.as_str(),
-                                v.stock,
-                                v.stock,
-                                "initial stock",
-                            )
+                        Self::add_variant(&mut tx, actor, current.id, v, position, &new_slug)
                             .await?;
-                        }
                     }
                 }
             }
         }
-        audit(
-            &mut tx,
-            actor,
-            "product.update",
-            &new_slug,
-            json!({"from": current.slug}),
-        )
-        .await?;
-        outbox::enqueue(
-            &mut tx,
-            outbox::topics::PRODUCT_UPDATED,
-            json!({"slug": new_slug, "previous_slug": current.slug, "change": "updated"}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.catalog.invalidate();
+        let event = json!({"slug": new_slug, "previous_slug": current.slug, "change": "updated"});
+        let details = json!({"from": current.slug});
+        self.publish(tx, actor, "product.update", &new_slug, details, event)
+            .await?;
         self.product_or_404(&new_slug).await
     }
 
@@ -477,16 +471,9 @@ impl Admin {
         if found.is_none() {
             return Err(AppError::not_found("product"));
         }
-        audit(&mut tx, actor, "product.archive", slug, json!({})).await?;
-        outbox::enqueue(
-            &mut tx,
-            outbox::topics::PRODUCT_UPDATED,
-            json!({"slug": slug, "change": "archived"}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.catalog.invalidate();
-        Ok(())
+        let event = json!({"slug": slug, "change": "archived"});
+        self.publish(tx, actor, "product.archive", slug, json!({}), event)
+            .await
     }
 
     /// Points the product at freshly stored image renditions.
@@ -509,22 +496,16 @@ impl Admin {
         if found.is_none() {
             return Err(AppError::not_found("product"));
         }
-        audit(
-            &mut tx,
+        let event = json!({"slug": slug, "change": "image"});
+        self.publish(
+            tx,
             actor,
             "product.image",
             slug,
             json!({"image_url": image_url}),
+            event,
         )
         .await?;
-        outbox::enqueue(
-            &mut tx,
-            outbox::topics::PRODUCT_UPDATED,
-            json!({"slug": slug, "change": "image"}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.catalog.invalidate();
         self.product_or_404(slug).await
     }
 

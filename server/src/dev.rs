@@ -154,16 +154,31 @@ fn pay_response(status: axum::http::StatusCode, html: String) -> Response {
         .into_response()
 }
 
+/// The dev provider and session `id`, or 404.
+async fn open_session<'a>(
+    state: &'a AppState,
+    id: &str,
+) -> Result<
+    (
+        &'a domain::payments::dev::DevProvider,
+        domain::payments::dev::DevSession,
+    ),
+    AppError,
+> {
+    let provider = dev_provider(state)?;
+    let session = provider
+        .session(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("payment session"))?;
+    Ok((provider, session))
+}
+
 /// `GET /dev/pay/{session_id}`: the stand-in for Stripe's hosted checkout page.
 pub async fn pay_form(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
-    let provider = dev_provider(&state)?;
-    let session = provider
-        .session(&id)
-        .await?
-        .ok_or_else(|| AppError::not_found("payment session"))?;
+    let (_, session) = open_session(&state, &id).await?;
     Ok(pay_response(
         axum::http::StatusCode::OK,
         pay_page(&session, None),
@@ -179,11 +194,7 @@ pub async fn pay(
 ) -> Result<Response, AppError> {
     use axum::http::StatusCode;
     use domain::payments::dev::Attempt;
-    let provider = dev_provider(&state)?;
-    let session = provider
-        .session(&id)
-        .await?
-        .ok_or_else(|| AppError::not_found("payment session"))?;
+    let (provider, session) = open_session(&state, &id).await?;
     match provider.pay(&id, &form.card_number).await {
         Ok(Attempt::Paid { redirect }) => {
             Ok(axum::response::Redirect::to(&redirect).into_response())

@@ -61,57 +61,48 @@ pub async fn place(
     method: ShippingMethod,
     key: String,
 ) -> Result<CheckoutResponse, AppError> {
-    let result = place_order(services, owner, user, email, address, method, key).await;
+    let result = async {
+        if method == ShippingMethod::Express
+            && !services
+                .flags
+                .enabled(domain::flags::keys::EXPRESS_SHIPPING)
+                .await?
+        {
+            return Err(AppError::invalid_field(
+                "shipping_method",
+                "Express shipping is not available right now; choose standard.",
+            ));
+        }
+        let lines = services.carts.lines(owner).await?;
+        let input = PlaceOrder {
+            scope: auth::checkout_scope(owner),
+            user_id: user.map(|u| u.id.clone()),
+            email,
+            address,
+            method,
+            idempotency_key: key,
+            lines,
+        };
+        // A replayed key answers with the first order even though the cart is empty by then.
+        let placed = services.orders.place(&input).await?;
+        if placed.created {
+            domain::metrics::METRICS.orders_created.inc();
+            if let Err(e) = services.carts.clear(owner).await {
+                tracing::warn!(error = %e, "order placed but the cart could not be emptied");
+            }
+        }
+        // A provider outage leaves the order saved: the same key retried opens the session.
+        let payment_url = services.payments.start(&placed.order).await?;
+        Ok(CheckoutResponse {
+            order_id: placed.order.id.clone(),
+            status: placed.order.status,
+            total: placed.order.total,
+            payment_url,
+        })
+    }
+    .await;
     if let Err(e) = &result {
         domain::metrics::checkout_failed(e);
     }
     result
-}
-
-async fn place_order(
-    services: &Services,
-    owner: &CartOwner,
-    user: Option<&types::User>,
-    email: Email,
-    address: types::Address,
-    method: ShippingMethod,
-    key: String,
-) -> Result<CheckoutResponse, AppError> {
-    if method == ShippingMethod::Express
-        && !services
-            .flags
-            .enabled(domain::flags::keys::EXPRESS_SHIPPING)
-            .await?
-    {
-        return Err(AppError::invalid_field(
-            "shipping_method",
-            "Express shipping is not available right now; choose standard.",
-        ));
-    }
-    let lines = services.carts.lines(owner).await?;
-    let input = PlaceOrder {
-        scope: auth::checkout_scope(owner),
-        user_id: user.map(|u| u.id.clone()),
-        email,
-        address,
-        method,
-        idempotency_key: key,
-        lines,
-    };
-    // A replayed key answers with the first order even though the cart is empty by then.
-    let placed = services.orders.place(&input).await?;
-    if placed.created {
-        domain::metrics::METRICS.orders_created.inc();
-        if let Err(e) = services.carts.clear(owner).await {
-            tracing::warn!(error = %e, "order placed but the cart could not be emptied");
-        }
-    }
-    // A provider outage leaves the order saved: the same key retried opens the session.
-    let payment_url = services.payments.start(&placed.order).await?;
-    Ok(CheckoutResponse {
-        order_id: placed.order.id.clone(),
-        status: placed.order.status,
-        total: placed.order.total,
-        payment_url,
-    })
 }
