@@ -34,6 +34,11 @@ test('an admin adds a product with an image; a shopper finds and buys it; the ad
   await admin.getByLabel('Name', { exact: true }).fill(name);
   await admin.getByLabel('Description').fill('A glass teapot that glows at dawn.');
   await admin.getByLabel('Category').selectOption({ index: 1 });
+  if (js) {
+    // The browser checks as you type, with the server's own SKU rule (compiled to WASM).
+    await admin.getByLabel('SKU 1').fill('bad sku!');
+    await expect(admin.locator('.field-hint').first()).toContainText('SKU may only contain');
+  }
   await admin.getByLabel('SKU 1').fill(sku);
   await admin.getByLabel('Variant name 1').fill('Standard');
   await admin.getByLabel('Price 1').fill('39.00');

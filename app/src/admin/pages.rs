@@ -190,6 +190,28 @@ pub fn AdminProductsPage() -> impl IntoView {
     }
 }
 
+/// A hint that follows an input as it is typed, from the same parser the server applies
+/// (`types` compiles to WASM); an empty field says nothing. Without JavaScript the
+/// server's answer shows the same message.
+fn live_check(
+    parse: fn(&str) -> Result<(), String>,
+) -> (
+    impl Fn() -> String + Copy + Send + Sync + 'static,
+    impl Fn(leptos::ev::Event) + Clone + 'static,
+) {
+    let hint = RwSignal::new(String::new());
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let message = if value.trim().is_empty() {
+            Ok(())
+        } else {
+            parse(&value)
+        };
+        hint.set(message.err().unwrap_or_default());
+    };
+    (move || hint.get(), on_input)
+}
+
 /// The product form, for a new product (`product` is `None`) or an existing one.
 #[component]
 fn ProductEditor(
@@ -232,6 +254,8 @@ fn ProductEditor(
         rows.push(Default::default());
     }
     let current_category = p.as_ref().map(|p| p.category.clone()).unwrap_or_default();
+    let (slug_hint, check_slug) =
+        live_check(|v| types::Slug::parse(v).map(|_| ()).map_err(|e| e.to_string()));
     view! {
         <ActionForm action=save attr:class="product-form">
             <FormAlert error/>
@@ -240,7 +264,8 @@ fn ProductEditor(
             <input id="pf-name" name="form[name]" required maxlength="200" value=p.as_ref().map(|p| p.name.clone())/>
             <FieldMessage error field="name"/>
             <label for="pf-slug">"Slug"</label>
-            <input id="pf-slug" name="form[slug]" value=p.as_ref().map(|p| p.slug.clone()) placeholder="made from the name when empty"/>
+            <input id="pf-slug" name="form[slug]" value=p.as_ref().map(|p| p.slug.clone()) placeholder="made from the name when empty" on:input=check_slug/>
+            <p class="field-hint" aria-live="polite">{slug_hint}</p>
             <FieldMessage error field="slug"/>
             <label for="pf-description">"Description"</label>
             <textarea id="pf-description" name="form[description]" rows="5">{p.as_ref().map(|p| p.description.clone())}</textarea>
@@ -263,18 +288,25 @@ fn ProductEditor(
                 <table class="admin-table">
                     <thead><tr><th scope="col">"SKU"</th><th scope="col">"Name"</th><th scope="col">"Price (USD)"</th><th scope="col">"Stock"</th></tr></thead>
                     <tbody>
-                        {rows.into_iter().enumerate().map(|(i, (sku, name, price, stock))| view! {
+                        {rows.into_iter().enumerate().map(|(i, (sku, name, price, stock))| {
+                            let (sku_hint, check_sku) = live_check(|v| types::Sku::parse(v).map(|_| ()).map_err(|e| e.to_string()));
+                            let (price_hint, check_price) = live_check(|v| {
+                                types::Money::parse_major(v, types::Currency::USD).map(|_| ()).map_err(|e| e.to_string())
+                            });
+                            view! {
                             <tr>
-                                <td><input aria-label=format!("SKU {}", i + 1) name=format!("form[variants][{i}][sku]") value=sku/>
+                                <td><input aria-label=format!("SKU {}", i + 1) name=format!("form[variants][{i}][sku]") value=sku on:input=check_sku/>
+                                    <p class="field-hint" aria-live="polite">{sku_hint}</p>
                                     <FieldMessage error field=format!("variants[{i}].sku")/></td>
                                 <td><input aria-label=format!("Variant name {}", i + 1) name=format!("form[variants][{i}][name]") value=name/>
                                     <FieldMessage error field=format!("variants[{i}].name")/></td>
-                                <td><input aria-label=format!("Price {}", i + 1) name=format!("form[variants][{i}][price]") inputmode="decimal" value=price/>
+                                <td><input aria-label=format!("Price {}", i + 1) name=format!("form[variants][{i}][price]") inputmode="decimal" value=price on:input=check_price/>
+                                    <p class="field-hint" aria-live="polite">{price_hint}</p>
                                     <FieldMessage error field=format!("variants[{i}].price")/></td>
                                 <td><input aria-label=format!("Stock {}", i + 1) name=format!("form[variants][{i}][stock]") inputmode="numeric" value=stock/>
                                     <FieldMessage error field=format!("variants[{i}].stock")/></td>
                             </tr>
-                        }).collect_view()}
+                        }}).collect_view()}
                     </tbody>
                 </table>
             </fieldset>
