@@ -37,7 +37,7 @@ test('an admin adds a product with an image; a shopper finds and buys it; the ad
   if (js) {
     // The browser checks as you type, with the server's own SKU rule (compiled to WASM).
     await admin.getByLabel('SKU 1').fill('bad sku!');
-    await expect(admin.locator('.field-hint').first()).toContainText('SKU may only contain');
+    await expect(admin.getByLabel('SKU 1').locator('xpath=following-sibling::p[1]')).toContainText('SKU may only contain');
   }
   await admin.getByLabel('SKU 1').fill(sku);
   await admin.getByLabel('Variant name 1').fill('Standard');
