@@ -61,9 +61,20 @@ pub struct PaymentSettings {
     pub public_url: String,
 }
 
-/// The domain services, cheap to clone; the web layer puts one in every request's context.
+/// The domain services behind one `Arc`: the web layer clones a handle for every request,
+/// so a clone must be one reference count, not one per service. Fields read through it.
 #[derive(Clone)]
-pub struct Services {
+pub struct Services(std::sync::Arc<ServiceSet>);
+
+impl std::ops::Deref for Services {
+    type Target = ServiceSet;
+    fn deref(&self) -> &ServiceSet {
+        &self.0
+    }
+}
+
+/// Every domain service, sharing one pool and one Redis client.
+pub struct ServiceSet {
     /// The Postgres pool every service shares.
     pub db: PgPool,
     /// The one Redis client.
@@ -128,7 +139,7 @@ impl Services {
             orders.clone(),
             payments.clone(),
         );
-        Ok(Services {
+        Ok(Services(std::sync::Arc::new(ServiceSet {
             admin,
             flags: flags::Flags::new(db.clone(), settings.catalog_ttl),
             catalog,
@@ -148,6 +159,6 @@ impl Services {
             production: settings.production,
             redis,
             db,
-        })
+        })))
     }
 }

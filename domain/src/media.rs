@@ -25,7 +25,7 @@ pub const THUMB_EDGE: u32 = 400;
 #[derive(Clone, Debug)]
 pub struct MediaStore {
     store: Arc<dyn ObjectStore>,
-    location: String,
+    location: Arc<str>,
 }
 
 /// A stored object, for serving.
@@ -96,7 +96,7 @@ impl MediaStore {
         };
         Ok(MediaStore {
             store,
-            location: url.to_owned(),
+            location: url.into(),
         })
     }
 

@@ -9,19 +9,20 @@ use types::AppError;
 /// A shared, lazily connected Redis handle.
 #[derive(Clone)]
 pub struct Redis {
-    client: redis::Client,
+    // Shared, not copied: a handle is cloned for every request.
+    client: std::sync::Arc<redis::Client>,
     manager: std::sync::Arc<OnceCell<ConnectionManager>>,
     /// Prepended to every key, so several apps or tests can share one Redis.
-    pub prefix: String,
+    pub prefix: std::sync::Arc<str>,
 }
 
 impl Redis {
     /// A handle for `url`; nothing is connected until first use.
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, redis::RedisError> {
         Ok(Redis {
-            client: redis::Client::open(url)?,
+            client: std::sync::Arc::new(redis::Client::open(url)?),
             manager: std::sync::Arc::new(OnceCell::new()),
-            prefix: prefix.into(),
+            prefix: prefix.into().into(),
         })
     }
 
