@@ -5,7 +5,11 @@
 use crate::config::LogFormat;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+
+/// Whether spans are exported; without an exporter there is no trace to join or record.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
 
 /// Keeps the trace exporter alive; dropping it flushes the spans still queued.
 pub struct Telemetry {
@@ -58,6 +62,7 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
         }
         None => None,
     };
+    EXPORTING.store(provider.is_some(), Ordering::Relaxed);
     let otel = provider
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("bazaar")));
@@ -83,6 +88,10 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Telemetry {
 pub fn link_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
+    // Every request passes here: skip the header extraction when nothing is exported.
+    if !EXPORTING.load(Ordering::Relaxed) {
+        return;
+    }
     struct Headers<'a>(&'a http::HeaderMap);
     impl opentelemetry::propagation::Extractor for Headers<'_> {
         fn get(&self, key: &str) -> Option<&str> {
