@@ -715,3 +715,98 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+async fn rpc(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("rpc");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_admin_forms_refuse_bad_input_with_4xx_and_write_nothing(db: PgPool) {
+    let (app, admin) = app(db).await;
+    set_stock(&app.db, MUG, 4).await;
+    let products_before: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM products"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+
+    let (status, err) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/products/save",
+        &[
+            ("original_slug", ""),
+            ("form[name]", ""),
+            ("form[category]", "kitchen"),
+            ("form[variants][0][sku]", "bad sku!"),
+            ("form[variants][0][name]", "Standard"),
+            ("form[variants][0][price]", "twelve"),
+            ("form[variants][0][stock]", "3"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{err}");
+    let (status, _) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/inventory/adjust",
+        &[
+            ("slug", "classic-mug"),
+            ("sku", MUG),
+            ("delta", "lots"),
+            ("reason", "count"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/flags/set",
+        &[("key", "no_such_flag"), ("enabled", "true")],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (pending, _) = place(&app).await;
+    let (status, _) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/orders/act",
+        &[("id", pending.as_str()), ("action", "explode")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/orders/ship",
+        &[("id", pending.as_str()), ("tracking_number", "")],
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let products_after: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM products"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(products_after, products_before, "no product was written");
+    assert_eq!(
+        stock(&app.db, MUG).await,
+        3,
+        "only the order took stock; the bad adjustment did not"
+    );
+    assert_eq!(status_of(&app.db, &pending).await, "pending_payment");
+    let audit: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM audit_log"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("audit");
+    assert_eq!(audit, 0, "refused actions leave no audit entry");
+}
