@@ -1,22 +1,26 @@
-# syntax=docker/dockerfile:1.7
 # Bazaar: one image, one binary, the built site beside it.
-#   docker build -t bazaar .
-# Stages: tools (cargo-chef, cargo-leptos, wasm-bindgen, wasm-opt) → planner (dependency
-# recipe) → builder (cached dependencies, then `cargo leptos build --release` with
-# SQLX_OFFLINE) → runtime (distroless, non-root, read-only friendly).
+#   docker build -t bazaar .      on a machine that reaches Docker Hub and gcr.io
+#   ./scripts/images.sh           offline: builds local stand-ins for both base images first
+#                                 and passes them as RUST_IMAGE and RUNTIME_IMAGE
+# Stages: tools (cargo-chef, cargo-leptos, wasm-bindgen, wasm-opt; unchanged by the source)
+# → planner (the dependency recipe) → builder (dependencies cooked in their own layer, then
+# `cargo leptos build --release` with SQLX_OFFLINE) → runtime (distroless, non-root,
+# read-only ready). Works with the classic builder: no BuildKit-only syntax.
 
-ARG RUST_VERSION=1.95
-ARG DEBIAN=bookworm
+ARG RUST_IMAGE=rust:1.95-slim-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
-FROM rust:${RUST_VERSION}-slim-${DEBIAN} AS tools
-RUN apt-get update \
- && apt-get install -y --no-install-recommends pkg-config libssl-dev nodejs npm ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-RUN rustup target add wasm32-unknown-unknown \
- && cargo install cargo-chef --version 0.1.73 --locked \
- && cargo install cargo-leptos --version 0.3.8 --locked \
- && cargo install wasm-bindgen-cli --version 0.2.130 \
- && npm install --global binaryen@132
+# checkov cannot resolve a build argument; both defaults above are pinned tags.
+# checkov:skip=CKV_DOCKER_7:the base images are build arguments with pinned defaults
+FROM ${RUST_IMAGE} AS tools
+ARG CARGO_CHEF_VERSION=0.1.73
+ARG CARGO_LEPTOS_VERSION=0.3.8
+ARG WASM_BINDGEN_VERSION=0.2.130
+ARG BINARYEN_VERSION=132
+# with-ca.sh and tools.sh, plus ca/extra.crt when the build was handed a CA bundle. Only the
+# build stages see it: the runtime stage takes nothing from them but the built files.
+COPY docker/build/ /usr/local/share/bazaar-build/
+RUN /usr/local/share/bazaar-build/with-ca.sh /usr/local/share/bazaar-build/tools.sh
 WORKDIR /src
 
 FROM tools AS planner
@@ -24,19 +28,39 @@ COPY . .
 RUN cargo chef prepare --recipe-path recipe.json
 
 FROM tools AS builder
+# What cargo-leptos sets for this project's release build: its LEPTOS_* settings here, and
+# RUSTFLAGS="--cfg erase_components" (always-erase-components) on the cook commands only,
+# since cargo-leptos appends its flag to any RUSTFLAGS it finds. Cooking with the very same
+# flags, and the frontend into cargo-leptos's own target/front, is what lets the last step
+# reuse the cooked dependencies instead of compiling them again.
 ENV SQLX_OFFLINE=true \
-    CARGO_PROFILE_RELEASE_DEBUG=0
+    CARGO_TERM_COLOR=never \
+    LEPTOS_OUTPUT_NAME=bazaar \
+    LEPTOS_SITE_ROOT=target/site \
+    LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_SITE_ADDR=127.0.0.1:3000 \
+    LEPTOS_RELOAD_PORT=3001 \
+    LEPTOS_LIB_DIR=frontend \
+    LEPTOS_BIN_DIR=server \
+    LEPTOS_JS_MINIFY=true \
+    LEPTOS_HASH_FILES=true \
+    LEPTOS_HASH_FILE_NAME=hash.txt
 COPY --from=planner /src/recipe.json recipe.json
 # Dependencies only: this layer is reused until Cargo.lock or a manifest changes.
-RUN cargo chef cook --release --recipe-path recipe.json \
- && cargo chef cook --profile wasm-release --target wasm32-unknown-unknown --recipe-path recipe.json -p frontend
+RUN RUSTFLAGS="--cfg erase_components" /usr/local/share/bazaar-build/with-ca.sh \
+      cargo chef cook --release --recipe-path recipe.json --package server --bin server --no-default-features \
+ && RUSTFLAGS="--cfg erase_components" /usr/local/share/bazaar-build/with-ca.sh \
+      cargo chef cook --profile wasm-release --target wasm32-unknown-unknown --target-dir target/front \
+      --recipe-path recipe.json --package frontend --no-default-features
 COPY . .
-RUN cargo leptos build --release --precompress \
+# cargo-leptos asks `cargo metadata`, which fetches the crates of every platform.
+RUN /usr/local/share/bazaar-build/with-ca.sh cargo leptos build --release --precompress \
  && mkdir -p /out \
  && cp target/release/server target/release/hash.txt /out/ \
+ && strip --strip-unneeded /out/server \
  && cp -r target/site /out/site
 
-FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="bazaar" \
       org.opencontainers.image.description="Bazaar online store: storefront, admin and API in one binary" \
       org.opencontainers.image.source="https://github.com/bazaar-shop/bazaar" \

@@ -21,6 +21,29 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 CARGO_LEPTOS_VERSION=0.3.8
 SQLX_CLI_VERSION=0.8.6
 BINARYEN_VERSION=132
+CARGO_CHEF_VERSION=0.1.73
+
+# Images. The app's Dockerfile and docker-compose.yml name upstream images by default; with
+# no registry in reach, scripts/images.sh builds these local stand-ins and passes them in.
+# The names are local on purpose: nothing here is ever tagged as an upstream image.
+# BAZAAR_UPSTREAM_IMAGES=1 (a machine that can pull, such as GitHub's runners) uses the
+# upstream images themselves instead.
+export APP_IMAGE="${APP_IMAGE:-bazaar:local}"
+if [ "${BAZAAR_UPSTREAM_IMAGES:-0}" = 1 ]; then
+  export STANDIN_DEBIAN="${STANDIN_DEBIAN:-debian:bookworm-slim}"
+  export STANDIN_RUST="${STANDIN_RUST:-rust:1.95-slim-bookworm}"
+  export STANDIN_RUNTIME="${STANDIN_RUNTIME:-gcr.io/distroless/cc-debian12:nonroot}"
+  export STANDIN_POSTGRES="${STANDIN_POSTGRES:-postgres:16-alpine}"
+  export STANDIN_REDIS="${STANDIN_REDIS:-redis:7-alpine}"
+  export STANDIN_PROMETHEUS="${STANDIN_PROMETHEUS:-prom/prometheus:v2.55.1}"
+else
+  export STANDIN_DEBIAN="${STANDIN_DEBIAN:-bazaar-local/debian:bookworm}"
+  export STANDIN_RUST="${STANDIN_RUST:-bazaar-local/rust:1.95-bookworm}"
+  export STANDIN_RUNTIME="${STANDIN_RUNTIME:-bazaar-local/distroless-cc:nonroot}"
+  export STANDIN_POSTGRES="${STANDIN_POSTGRES:-bazaar-local/postgres:15}"
+  export STANDIN_REDIS="${STANDIN_REDIS:-bazaar-local/redis:7}"
+  export STANDIN_PROMETHEUS="${STANDIN_PROMETHEUS:-bazaar-local/prometheus:2}"
+fi
 
 # Deploy validators, pinned (several are repackagings of the real binaries), installed once
 # into $BAZAAR_CACHE/tools, outside the clone.
@@ -67,6 +90,14 @@ ensure_rust_tools() {
     say "installing wasm-bindgen-cli $wbg (once per machine, ~9 min)"
     # No --locked: its lockfile pins a webpki-roots release the registry no longer has.
     cargo install wasm-bindgen-cli --version "$wbg"
+  fi
+}
+
+# cargo-chef: the image build cooks dependencies in their own layer with it.
+ensure_cargo_chef() {
+  if ! cargo chef --version 2>/dev/null | grep -q " $CARGO_CHEF_VERSION"; then
+    say "installing cargo-chef $CARGO_CHEF_VERSION (once per machine)"
+    cargo install cargo-chef --version "$CARGO_CHEF_VERSION" --locked
   fi
 }
 
@@ -184,4 +215,50 @@ ensure_deploy_tools() {
     printf '%s' "$DEPLOY_NPM_TOOLS" > "$BAZAAR_TOOLS/npm/.pins"
   fi
   export PATH="$BAZAAR_TOOLS/bin:$BAZAAR_TOOLS/venv/bin:$BAZAAR_TOOLS/npm/node_modules/.bin:$PATH"
+}
+
+# A container engine: Debian's docker.io (dockerd 20.10, classic builder) and
+# docker-compose 1.29, installed when missing. A daemon that already answers is used as it
+# is; one this function starts logs to $BAZAAR_CACHE/dockerd.log and keeps running.
+ensure_docker() {
+  # Debian's client matches its daemon; a newer client found first on PATH would try
+  # BuildKit, which needs images from a registry.
+  if [ -x /usr/bin/docker ] && /usr/bin/docker --version 2>/dev/null | grep -q dfsg; then
+    DOCKER=/usr/bin/docker
+  else
+    DOCKER="$(command -v docker || true)"
+  fi
+  export DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0
+  if [ -n "$DOCKER" ] && "$DOCKER" info >/dev/null 2>&1; then
+    command -v docker-compose >/dev/null 2>&1 || docker_install docker-compose
+    export DOCKER
+    return
+  fi
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1; then
+    docker_install docker.io docker-compose
+    DOCKER=/usr/bin/docker
+  fi
+  export DOCKER
+  if [ "$(id -u)" -ne 0 ]; then
+    die "no Docker daemon answers and starting one needs root: start dockerd (or add yourself to the docker group)"
+  fi
+  say "starting dockerd (log: $BAZAAR_CACHE/dockerd.log)"
+  mkdir -p "$BAZAAR_CACHE"
+  setsid dockerd > "$BAZAAR_CACHE/dockerd.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do
+    [ -S /var/run/docker.sock ] && "$DOCKER" info >/dev/null 2>&1 && return
+    sleep 0.5
+  done
+  tail -n 20 "$BAZAAR_CACHE/dockerd.log" >&2
+  die "dockerd did not come up"
+}
+
+docker_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    die "no Docker engine here: install Docker Engine and docker-compose (https://docs.docker.com/engine/install/), then run this again"
+  fi
+  [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1 ||
+    die "installing $* needs root: run 'apt-get install $*' as root, or start this as root"
+  say "installing $* from Debian"
+  apt_install "$@"
 }

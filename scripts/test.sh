@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: format, lints, SQL offline data, unit and integration tests
-# against real Postgres and Redis, then Playwright journeys in Debian's Chromium.
-# Installs and starts whatever is missing first.
+# against real Postgres and Redis, Playwright journeys in Debian's Chromium, then the image
+# built and run in a real container engine and the compose stack brought up and down.
+# Installs and starts whatever is missing first (the engine too: Debian's docker.io).
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
@@ -76,9 +77,11 @@ e2e() {
 E2E_PID=""
 trap '[ -z "$E2E_PID" ] || kill "$E2E_PID" 2>/dev/null || true' EXIT
 step "end-to-end (Playwright)" e2e
-# After the journeys: the release build replaces target/site with release assets.
-step "release build" env SQLX_OFFLINE=true cargo leptos build --release --precompress
+# Delivery with a real engine: the stand-ins and the image from the Dockerfile, the image run
+# as the pod spec says, and the compose stack up and down.
+step "images (docker build)" ./scripts/images.sh
 step "image runtime contract" ./scripts/image-contract.sh
+step "compose stack" ./scripts/compose-smoke.sh
 step "deploy artifacts" ./scripts/validate-deploy.sh
 
 say "all green in $(( $(date +%s) - started ))s"
