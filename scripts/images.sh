@@ -119,8 +119,9 @@ build_standins() {
   timed "$STANDIN_RUST" standin_rust
 }
 
+# Global, not local: the EXIT trap that deletes it runs after build_app has returned.
+ca_file="$BAZAAR_ROOT/docker/build/ca/extra.crt"
 build_app() {
-  local ca_file="$BAZAAR_ROOT/docker/build/ca/extra.crt"
   local bundle="${BUILD_CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}"
   trap 'rm -f "$ca_file"' EXIT
   if [ -n "$bundle" ] && [ -s "$bundle" ]; then cp "$bundle" "$ca_file"; fi
