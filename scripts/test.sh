@@ -82,6 +82,7 @@ step "end-to-end (Playwright)" e2e
 step "images (docker build)" ./scripts/images.sh
 step "image runtime contract" ./scripts/image-contract.sh
 step "compose stack" ./scripts/compose-smoke.sh
+step "replicas and rollouts" ./scripts/rollout-test.sh
 step "deploy artifacts" ./scripts/validate-deploy.sh
 
 say "all green in $(( $(date +%s) - started ))s"

@@ -41,6 +41,7 @@ k8s_checks() {
   render_chart -f deploy/helm/bazaar/values-prod.yaml --set canary.enabled=true --set canary.image.tag=next > "$out/chart-canary.yaml"
   check "kubernetes-validate --strict (chart)" kubernetes-validate --strict --quiet --no-warn "$out/chart.yaml" "$out/chart-canary.yaml"
   check "deploy/k8s/base is rendered from the chart" python3 deploy/k8s/render-base.py --check
+  check "shutdown fits the grace period; readiness is the pod's own" python3 deploy/k8s/check-shutdown.py "$out/chart.yaml" "$out/chart-canary.yaml"
   for overlay in dev staging prod; do
     kubectl kustomize "deploy/k8s/overlays/$overlay" > "$out/k8s-$overlay.yaml"
     check "kubernetes-validate --strict (overlay $overlay)" kubernetes-validate --strict --quiet --no-warn "$out/k8s-$overlay.yaml"
@@ -131,6 +132,9 @@ self_test() {
   kubectl kustomize "$scratch/deploy/k8s/overlays/prod" > "$out/broken-k8s.yaml"
   expect_failure "kubernetes-validate refuses an unknown Deployment field" replicaz kubernetes-validate --strict --quiet "$out/broken-k8s.yaml"
   # A value of the wrong type: the chart's values.schema.json must refuse it.
+  render_chart --set-string config.SHUTDOWN_GRACE_SECS=28 > "$out/broken-grace.yaml"
+  expect_failure "the shutdown check refuses drain + grace beyond the pod's grace period" terminationGracePeriodSeconds \
+    python3 deploy/k8s/check-shutdown.py "$out/broken-grace.yaml"
   expect_failure "helm lint refuses replicaCount: \"three\"" replicaCount helm lint --strict deploy/helm/bazaar --set-string replicaCount=three
   # A rule with a broken expression: promtool must refuse it.
   sed 's/> 0.02/> > 0.02/' deploy/helm/bazaar/files/alerts.rules.yml > "$out/broken.rules.yml"

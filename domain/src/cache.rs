@@ -1,7 +1,9 @@
 //! A small in-process read cache with a time to live, for hot catalog reads.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,6 +13,9 @@ pub struct TtlCache<K, V> {
     ttl: Duration,
     capacity: usize,
     entries: RwLock<HashMap<K, (Instant, Arc<V>)>>,
+    // Bumped by every `clear`: a value loaded before a clear is not stored after it, so a
+    // read racing an invalidation cannot put the old value back for a whole TTL.
+    generation: AtomicU64,
 }
 
 impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
@@ -20,6 +25,7 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
             ttl,
             capacity,
             entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -35,13 +41,34 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
             .map(|(_, v)| Arc::clone(v))
     }
 
-    /// Stores `value` under `key` and returns it shared.
-    pub fn insert(&self, key: K, value: V) -> Arc<V> {
+    /// The fresh value for `key`, or the one `load` gives, which is cached unless the cache
+    /// was cleared while it loaded.
+    pub async fn get_or_load<E, Fut>(
+        &self,
+        key: &K,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<V>, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(hit) = self.get(key) {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let value = load().await?;
+        Ok(self.insert_if_current(key.clone(), value, generation))
+    }
+
+    fn insert_if_current(&self, key: K, value: V, generation: u64) -> Arc<V> {
         let value = Arc::new(value);
         if self.ttl.is_zero() {
             return value;
         }
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        // `clear` bumps the generation under this lock, so the check cannot race it.
+        if self.generation.load(Ordering::Acquire) != generation {
+            return value;
+        }
         if entries.len() >= self.capacity {
             entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
             if entries.len() >= self.capacity {
@@ -52,18 +79,45 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         value
     }
 
-    /// Forgets everything, e.g. after a catalog edit.
+    /// Forgets everything, e.g. after a catalog edit, and refuses values loaded before now.
     pub fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
+        fn insert(&self, key: K, value: V) -> Arc<V> {
+            let generation = self.generation.load(Ordering::Acquire);
+            self.insert_if_current(key, value, generation)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_loaded_before_a_clear_is_not_cached_after_it() {
+        let cache = TtlCache::new(Duration::from_secs(60), 10);
+        let stale = cache
+            .get_or_load(&"a", || async {
+                // An invalidation lands while this read is still at the database.
+                cache.clear();
+                Ok::<_, ()>(1)
+            })
+            .await
+            .expect("loads");
+        assert_eq!(*stale, 1, "the caller still gets what it read");
+        assert_eq!(cache.get(&"a"), None, "but it is not kept");
+        let fresh = cache
+            .get_or_load(&"a", || async { Ok::<_, ()>(2) })
+            .await
+            .expect("loads");
+        assert_eq!(*fresh, 2);
+        assert_eq!(cache.get(&"a").as_deref(), Some(&2));
+    }
 
     #[test]
     fn returns_fresh_values_and_forgets_stale_ones() {

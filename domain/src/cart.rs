@@ -1,7 +1,7 @@
 //! The cart service: carts in Redis (a hash of SKU → quantity per owner, idle for at most
 //! 30 days), priced from Postgres on every read.
 
-use crate::redis::{unavailable, Redis};
+use crate::redis::Redis;
 use redis::AsyncCommands;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -52,7 +52,7 @@ impl Carts {
         let map: HashMap<String, i64> = conn
             .hgetall(self.redis.key(&owner.key()))
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.redis.failed(e))?;
         let mut lines: Vec<_> = map.into_iter().filter(|(_, q)| *q > 0).collect();
         lines.sort();
         Ok(lines)
@@ -144,7 +144,9 @@ impl Carts {
             pipe.hdel(&key, sku.as_str()).ignore();
         }
         pipe.expire(&key, CART_TTL.as_secs() as i64).ignore();
-        pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
+        pipe.query_async::<()>(&mut conn)
+            .await
+            .map_err(|e| self.redis.failed(e))
     }
 
     async fn current(&self, owner: &CartOwner, sku: &Sku) -> Result<i64, AppError> {
@@ -152,7 +154,7 @@ impl Carts {
         let q: Option<i64> = conn
             .hget(self.redis.key(&owner.key()), sku.as_str())
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.redis.failed(e))?;
         Ok(q.unwrap_or(0))
     }
 
@@ -212,7 +214,7 @@ impl Carts {
         let mut conn = self.redis.conn().await?;
         conn.del::<_, ()>(self.redis.key(&owner.key()))
             .await
-            .map_err(unavailable)
+            .map_err(|e| self.redis.failed(e))
     }
 
     /// The raw lines, for checkout.

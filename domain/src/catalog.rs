@@ -47,9 +47,12 @@ impl Catalog {
 
     /// All categories with their count of active products, in display order.
     pub async fn categories(&self) -> Result<Arc<Vec<CategorySummary>>, AppError> {
-        if let Some(hit) = self.categories.get(&()) {
-            return Ok(hit);
-        }
+        self.categories
+            .get_or_load(&(), || self.load_categories())
+            .await
+    }
+
+    async fn load_categories(&self) -> Result<Vec<CategorySummary>, AppError> {
         let rows = sqlx::query!(
             r#"SELECT c.slug, c.name, count(p.id) AS "product_count!"
                FROM categories c
@@ -59,15 +62,14 @@ impl Catalog {
         )
         .fetch_all(&self.db)
         .await?;
-        let list = rows
+        Ok(rows
             .into_iter()
             .map(|r| CategorySummary {
                 slug: r.slug,
                 name: r.name,
                 product_count: r.product_count,
             })
-            .collect();
-        Ok(self.categories.insert((), list))
+            .collect())
     }
 
     /// The category's display name, or 404.
@@ -81,11 +83,9 @@ impl Catalog {
 
     /// One page of active products matching `query`.
     pub async fn products(&self, query: &ProductQuery) -> Result<Arc<ProductPage>, AppError> {
-        if let Some(hit) = self.lists.get(query) {
-            return Ok(hit);
-        }
-        let page = self.list(query, false).await?;
-        Ok(self.lists.insert(query.clone(), page))
+        self.lists
+            .get_or_load(query, || self.list(query, false))
+            .await
     }
 
     async fn list(
@@ -171,9 +171,6 @@ impl Catalog {
 
     /// Featured active products for the home page, newest first.
     pub async fn featured(&self, limit: u32) -> Result<Arc<Vec<ProductSummary>>, AppError> {
-        if let Some(hit) = self.featured.get(&limit) {
-            return Ok(hit);
-        }
         let query = ProductQuery {
             q: None,
             category: None,
@@ -181,17 +178,18 @@ impl Catalog {
             page: 1,
             per_page: limit,
         };
-        let page = self.list(&query, true).await?;
-        Ok(self.featured.insert(limit, page.items))
+        self.featured
+            .get_or_load(&limit, || async {
+                Ok(self.list(&query, true).await?.items)
+            })
+            .await
     }
 
     /// The product page for `slug`, or 404 when it is unknown, archived or has no variants.
     pub async fn product(&self, slug: &Slug) -> Result<Arc<Option<ProductDetail>>, AppError> {
-        if let Some(hit) = self.details.get(slug) {
-            return Ok(hit);
-        }
-        let detail = self.load_product(slug).await?;
-        Ok(self.details.insert(slug.clone(), detail))
+        self.details
+            .get_or_load(slug, || self.load_product(slug))
+            .await
     }
 
     async fn load_product(&self, slug: &Slug) -> Result<Option<ProductDetail>, AppError> {

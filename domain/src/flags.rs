@@ -32,21 +32,26 @@ impl Flags {
 
     /// Every flag.
     pub async fn all(&self) -> Result<Arc<Vec<FeatureFlag>>, AppError> {
-        if let Some(hit) = self.cache.get(&()) {
-            return Ok(hit);
-        }
-        let flags = sqlx::query_as!(
-            FeatureFlag,
-            "SELECT key, description, enabled, updated_by FROM feature_flags ORDER BY key"
-        )
-        .fetch_all(&self.db)
-        .await?;
-        Ok(self.cache.insert((), flags))
+        self.cache
+            .get_or_load(&(), || async {
+                Ok(sqlx::query_as!(
+                    FeatureFlag,
+                    "SELECT key, description, enabled, updated_by FROM feature_flags ORDER BY key"
+                )
+                .fetch_all(&self.db)
+                .await?)
+            })
+            .await
     }
 
     /// Whether `key` is on; an unknown flag is off.
     pub async fn enabled(&self, key: &str) -> Result<bool, AppError> {
         Ok(self.all().await?.iter().any(|f| f.key == key && f.enabled))
+    }
+
+    /// Forgets the cached flags, e.g. when another replica changed one.
+    pub fn invalidate(&self) {
+        self.cache.clear();
     }
 
     /// Turns a flag on or off, audited.

@@ -256,19 +256,46 @@ impl OutboxWorker {
 
     /// One pass: claim a batch and process it. Returns how many events were handled.
     pub async fn run_once(&self) -> Result<usize, AppError> {
+        let (_, never) = tokio::sync::watch::channel(false);
+        self.run_batch(&never).await
+    }
+
+    /// Claims a batch and processes it; once `stop` turns true, the events not yet begun
+    /// are handed back at once, so another replica takes them without waiting for a lease.
+    async fn run_batch(
+        &self,
+        stop: &tokio::sync::watch::Receiver<bool>,
+    ) -> Result<usize, AppError> {
         let events = self.claim().await?;
-        for event in &events {
+        for (done, event) in events.iter().enumerate() {
+            if *stop.borrow() {
+                self.release(&events[done..]).await?;
+                return Ok(done);
+            }
             let outcome = self.dispatcher.handle(event).await;
             self.complete(event, outcome).await?;
         }
         Ok(events.len())
     }
 
+    /// Gives claimed events back unprocessed: unlocked, and the claim's attempt not counted.
+    pub async fn release(&self, events: &[Event]) -> Result<(), AppError> {
+        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        sqlx::query!(
+            "UPDATE outbox SET locked_until = NULL, attempts = attempts - 1
+             WHERE id = ANY($1) AND status = 'pending'",
+            &ids
+        )
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
     /// Processes events until `stop` turns true, sleeping briefly when idle.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         tracing::info!("outbox worker started");
         while !*stop.borrow() {
-            let idle = match self.run_once().await {
+            let idle = match self.run_batch(&stop).await {
                 Ok(0) => true,
                 Ok(_) => false,
                 Err(e) => {

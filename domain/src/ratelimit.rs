@@ -56,7 +56,10 @@ impl RateLimiter {
             match reply {
                 Ok((Some(count), ttl)) if count >= limit.max => return Err(limited(ttl, limit)),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "rate limiter unavailable; allowing"),
+                Err(e) => {
+                    self.redis.failed(e);
+                    tracing::warn!("rate limiter unavailable; allowing");
+                }
             }
         }
         Ok(())
@@ -81,7 +84,8 @@ impl RateLimiter {
                 .ignore();
         }
         if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-            tracing::warn!(error = %e, "rate limiter unavailable; not counting");
+            self.redis.failed(e);
+            tracing::warn!("rate limiter unavailable; not counting");
         }
     }
 

@@ -2,9 +2,36 @@
 //! serves the catalog while Redis is down, and recovers when it returns.
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 use types::AppError;
+
+/// After a connection failure, calls fail at once for this long instead of each waiting
+/// on a reconnect; then one call tries again. Pages that read a session while Redis is
+/// down stay as fast as pages that don't.
+const BREAK_FOR: Duration = Duration::from_millis(500);
+
+/// A circuit breaker: the time, since `epoch`, before which Redis counts as down.
+struct Breaker {
+    epoch: Instant,
+    open_until_ms: AtomicU64,
+}
+
+impl Breaker {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn is_open(&self) -> bool {
+        self.now_ms() < self.open_until_ms.load(Ordering::Relaxed)
+    }
+
+    fn trip(&self) {
+        let until = self.now_ms().saturating_add(BREAK_FOR.as_millis() as u64);
+        self.open_until_ms.store(until, Ordering::Relaxed);
+    }
+}
 
 /// A shared, lazily connected Redis handle.
 #[derive(Clone)]
@@ -14,6 +41,7 @@ pub struct Redis {
     manager: std::sync::Arc<OnceCell<ConnectionManager>>,
     /// Prepended to every key, so several apps or tests can share one Redis.
     pub prefix: std::sync::Arc<str>,
+    breaker: std::sync::Arc<Breaker>,
 }
 
 impl Redis {
@@ -23,23 +51,44 @@ impl Redis {
             client: std::sync::Arc::new(redis::Client::open(url)?),
             manager: std::sync::Arc::new(OnceCell::new()),
             prefix: prefix.into().into(),
+            breaker: std::sync::Arc::new(Breaker {
+                epoch: Instant::now(),
+                open_until_ms: AtomicU64::new(0),
+            }),
         })
     }
 
-    /// A connection, connecting first if needed. Fails fast when Redis is unreachable.
+    /// A connection, connecting first if needed. Fails at once while the breaker is open
+    /// after a recent connection failure.
     pub async fn conn(&self) -> Result<ConnectionManager, AppError> {
+        if self.breaker.is_open() {
+            return Err(down());
+        }
         let manager = self
             .manager
             .get_or_try_init(|| async {
+                // One attempt per call: the breaker, not the client, spaces the retries.
                 let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Duration::from_secs(2))
-                    .set_response_timeout(Duration::from_secs(2))
-                    .set_number_of_retries(1);
+                    .set_connection_timeout(Duration::from_secs(1))
+                    .set_response_timeout(Duration::from_secs(1))
+                    .set_number_of_retries(0);
                 self.client.get_connection_manager_with_config(config).await
             })
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.failed(e))?;
         Ok(manager.clone())
+    }
+
+    /// Maps a failed command to a 503, opening the breaker when the connection is at fault.
+    pub fn failed(&self, err: redis::RedisError) -> AppError {
+        if err.is_io_error()
+            || err.is_timeout()
+            || err.is_connection_dropped()
+            || err.is_connection_refusal()
+        {
+            self.breaker.trip();
+        }
+        unavailable(err)
     }
 
     /// `PING`, for readiness checks.
@@ -48,7 +97,7 @@ impl Redis {
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.failed(e))?;
         Ok(())
     }
 
@@ -59,8 +108,12 @@ impl Redis {
 }
 
 /// Maps a Redis failure to a 503 that tells the shopper to retry.
-pub fn unavailable(err: redis::RedisError) -> AppError {
+fn unavailable(err: redis::RedisError) -> AppError {
     tracing::warn!(error = %err, "redis unavailable");
+    down()
+}
+
+fn down() -> AppError {
     AppError::Unavailable(
         "This feature is briefly unavailable. Please try again in a moment.".to_owned(),
     )

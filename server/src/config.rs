@@ -57,6 +57,11 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub catalog_cache_ttl: Duration,
     pub shutdown_grace: Duration,
+    /// After SIGTERM, how long the server keeps serving while reporting not ready, so the
+    /// ingress removes this replica before it stops accepting.
+    pub shutdown_drain: Duration,
+    /// How long a request waits for a Postgres connection before it is answered 503.
+    pub database_acquire_timeout: Duration,
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
     pub trusted_proxies: Vec<domain::ratelimit::Cidr>,
@@ -191,6 +196,9 @@ impl Config {
             number("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024) as usize;
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_TTL_SECS", 5, 0, 3600));
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 20, 0, 600));
+        let shutdown_drain = Duration::from_secs(number("SHUTDOWN_DRAIN_SECS", 5, 0, 120));
+        let database_acquire_timeout =
+            Duration::from_millis(number("DATABASE_ACQUIRE_TIMEOUT_MS", 750, 50, 60_000));
 
         let jwt_ttl = Duration::from_secs(number("JWT_TTL_SECS", 3600, 60, 86_400));
         let pricing = domain::orders::Pricing {
@@ -261,6 +269,8 @@ impl Config {
             body_limit_bytes,
             catalog_cache_ttl,
             shutdown_grace,
+            shutdown_drain,
+            database_acquire_timeout,
             smtp_url,
             mail_from: get("MAIL_FROM")
                 .unwrap_or_else(|| "Bazaar <no-reply@bazaar.local>".to_owned()),

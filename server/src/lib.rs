@@ -15,7 +15,7 @@ pub mod session_store;
 pub mod startup;
 pub mod telemetry;
 
-pub use startup::{AppState, Application};
+pub use startup::{AppState, Application, Lifecycle, Stop};
 
 /// The migrations embedded in the binary, run at start and by `server migrate`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

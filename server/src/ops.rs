@@ -13,15 +13,55 @@ use domain::metrics::METRICS;
 use serde_json::json;
 use std::time::Duration;
 
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+// Under a second, so a probe or a shopper learns of an outage within one.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// `GET /health`: 200 while the process serves requests. Touches no dependency.
 pub async fn health() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// `GET /ready/pod`: the Kubernetes readiness probe. 200 while this replica takes
+/// traffic, 503 from the stop signal on. Shared dependencies are left out on purpose:
+/// a Redis or Postgres outage fails every replica alike, and taking them all out of the
+/// Service would turn a degraded shop (browsing works without Redis) into a dead one.
+pub async fn pod_ready(State(state): State<AppState>) -> Response {
+    if state.lifecycle.is_draining() {
+        return draining().into_response();
+    }
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+fn draining_error() -> serde_json::Value {
+    json!({ "code": "internal", "message": "not ready: shutting down" })
+}
+
+fn draining() -> (StatusCode, Json<serde_json::Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "draining", "error": draining_error() })),
+    )
+}
+
+/// While draining, every answer asks for its connection to be closed, so a proxy's
+/// keep-alive pool lets go of this replica between requests rather than mid-request.
+pub async fn close_while_draining(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if state.lifecycle.is_draining() {
+        res.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    res
+}
+
 /// `GET /ready`: 200 `{"postgres":"ok","redis":"ok"}`, or 503 with `"error"` beside each
-/// failing dependency (and the contract's error object).
+/// failing dependency (and the contract's error object). 503 as well while draining.
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let pg = async {
         tokio::time::timeout(
@@ -41,6 +81,10 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let (pg, redis) = tokio::join!(pg, redis);
     let word = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
     let mut body = json!({ "postgres": word(&pg), "redis": word(&redis) });
+    if state.lifecycle.is_draining() {
+        body["error"] = draining_error();
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
     if pg.is_ok() && redis.is_ok() {
         return (StatusCode::OK, Json(body));
     }

@@ -28,6 +28,11 @@ impl RedisSessionStore {
         RedisSessionStore { redis }
     }
 
+    /// A failed command, counted by the client's breaker.
+    fn backend(&self, err: redis::RedisError) -> Error {
+        Error::Backend(self.redis.failed(err).to_string())
+    }
+
     fn key(&self, id: &Id) -> String {
         self.redis.key(&format!("session:{id}"))
     }
@@ -53,7 +58,7 @@ impl RedisSessionStore {
         let reply: Option<String> = cmd
             .query_async(&mut conn)
             .await
-            .map_err(|e| Error::Backend(e.to_string()))?;
+            .map_err(|e| self.backend(e))?;
         Ok(reply.is_some())
     }
 }
@@ -83,10 +88,7 @@ impl SessionStore for RedisSessionStore {
             .conn()
             .await
             .map_err(|e| Error::Backend(e.to_string()))?;
-        let body: Option<String> = conn
-            .get(self.key(id))
-            .await
-            .map_err(|e| Error::Backend(e.to_string()))?;
+        let body: Option<String> = conn.get(self.key(id)).await.map_err(|e| self.backend(e))?;
         body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Decode(e.to_string())))
             .transpose()
     }
@@ -97,10 +99,7 @@ impl SessionStore for RedisSessionStore {
             .conn()
             .await
             .map_err(|e| Error::Backend(e.to_string()))?;
-        let _: i64 = conn
-            .del(self.key(id))
-            .await
-            .map_err(|e| Error::Backend(e.to_string()))?;
+        let _: i64 = conn.del(self.key(id)).await.map_err(|e| self.backend(e))?;
         Ok(())
     }
 }

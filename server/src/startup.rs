@@ -49,6 +49,33 @@ pub struct AppState {
     pub services: Services,
     pub redis: Redis,
     pub media: MediaStore,
+    pub lifecycle: Lifecycle,
+}
+
+/// Whether this process is draining for a rollout: shared by the readiness endpoints and
+/// the server loop.
+#[derive(Clone, Default)]
+pub struct Lifecycle(Arc<std::sync::atomic::AtomicBool>);
+
+impl Lifecycle {
+    /// True from the stop signal on.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn start_draining(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// Why the server is stopping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: an orchestrator is replacing this replica. Report not ready and keep
+    /// serving for the drain period while the endpoint is removed, then stop.
+    Drain,
+    /// SIGINT (Ctrl-C in a terminal): stop accepting now and finish requests in flight.
+    Now,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,6 +96,10 @@ pub struct Application {
     router: Router,
     port: u16,
     shutdown_grace: Duration,
+    shutdown_drain: Duration,
+    lifecycle: Lifecycle,
+    db: PgPool,
+    caches: domain::coherence::Caches,
     worker: Option<OutboxWorker>,
     expirer: Option<(domain::payments::Payments, domain::orders::Orders, Duration)>,
 }
@@ -89,7 +120,7 @@ fn self_url(addr: SocketAddr) -> String {
 pub fn pg_pool(config: &Config) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(config.database_max_connections)
-        .acquire_timeout(Duration::from_secs(3))
+        .acquire_timeout(config.database_acquire_timeout)
         .connect_lazy(&config.database_url)
         .context("DATABASE_URL is not a valid Postgres URL")
 }
@@ -153,25 +184,36 @@ impl Application {
             OutboxWorker::new(
                 db.clone(),
                 Dispatcher {
-                    db,
+                    db: db.clone(),
                     mailer,
                     public_url,
                 },
             )
         });
+        let caches = domain::coherence::Caches {
+            catalog: services.catalog.clone(),
+            flags: services.flags.clone(),
+        };
+        let lifecycle = Lifecycle::default();
         let state = AppState {
             leptos_options: leptos_options(&config),
             services,
             redis,
             media,
+            lifecycle: lifecycle.clone(),
             config: Arc::new(config),
         };
-        let shutdown_grace = state.config.shutdown_grace;
+        let (shutdown_grace, shutdown_drain) =
+            (state.config.shutdown_grace, state.config.shutdown_drain);
         Ok(Application {
             listener,
             router: router(state),
             port,
             shutdown_grace,
+            shutdown_drain,
+            lifecycle,
+            db,
+            caches,
             worker,
             expirer,
         })
@@ -182,34 +224,61 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains requests in flight.
+    /// Serves until SIGTERM (drain, then stop) or SIGINT (stop now).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_with_shutdown(shutdown_signal()).await
     }
 
-    /// Serves until `signal` completes, then stops accepting and lets requests in flight
-    /// finish, for at most the configured grace period.
+    /// Serves until `signal` completes. From then on `/ready` answers 503. On
+    /// [`Stop::Drain`] the server keeps serving for the drain period, answering with
+    /// `Connection: close` so that proxies stop reusing connections to it; then it stops
+    /// accepting, lets requests in flight and background jobs finish within the grace
+    /// period, and returns.
     pub async fn run_with_shutdown(
         self,
-        signal: impl Future<Output = ()> + Send + 'static,
+        signal: impl Future<Output = Stop> + Send + 'static,
     ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(rx.clone())));
         let expirer = self.expirer.map(|(payments, orders, after)| {
-            tokio::spawn(payment_loop(payments, orders, after, rx.clone()))
+            tokio::spawn(payment_loop(
+                self.db.clone(),
+                payments,
+                orders,
+                after,
+                rx.clone(),
+            ))
         });
+        let follower = tokio::spawn(domain::coherence::follow(
+            self.db.clone(),
+            self.caches,
+            rx.clone(),
+        ));
         // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let (lifecycle, drain) = (self.lifecycle, self.shutdown_drain);
+        // When accepting stopped: the grace period covers requests and jobs together.
+        let closing = Arc::new(std::sync::OnceLock::new());
+        let closed_at = Arc::clone(&closing);
         let serve = axum::serve(
             listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
-            signal.await;
-            tracing::info!("shutting down: draining requests in flight");
+            let stop = signal.await;
+            lifecycle.start_draining();
+            if stop == Stop::Drain && !drain.is_zero() {
+                tracing::info!(
+                    ?drain,
+                    "stop requested: not ready, serving while the endpoint is removed"
+                );
+                tokio::time::sleep(drain).await;
+            }
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            let _ = closed_at.set(tokio::time::Instant::now());
             let _ = tx.send(true);
         });
         let grace = self.shutdown_grace;
@@ -224,9 +293,19 @@ impl Application {
                 Ok(())
             }
         };
-        // The stop signal has been sent; background jobs finish what they hold.
-        for job in worker.into_iter().chain(expirer) {
-            let _ = tokio::time::timeout(Duration::from_secs(10), job).await;
+        // The stop signal has been sent: background jobs finish what they hold or hand
+        // back their leases, within what is left of the grace period.
+        let left = closing
+            .get()
+            .map_or(grace, |at| grace.saturating_sub(at.elapsed()))
+            .max(Duration::from_secs(1));
+        let jobs = async {
+            for job in worker.into_iter().chain(expirer).chain([follower]) {
+                let _ = job.await;
+            }
+        };
+        if tokio::time::timeout(left, jobs).await.is_err() {
+            tracing::warn!("background jobs did not stop within the grace period");
         }
         result
     }
@@ -234,24 +313,36 @@ impl Application {
 
 /// Every few seconds: closes the payment sessions of orders past their hold and cancels
 /// them; every minute: asks the provider about orders still pending (missed webhooks).
+/// Each pass runs on one replica of the cluster at a time.
 async fn payment_loop(
+    db: PgPool,
     payments: domain::payments::Payments,
     orders: domain::orders::Orders,
     reconcile_after: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    use domain::jobs::{run_once, Job};
     let mut passes: u64 = 0;
     while !*stop.borrow() {
-        match payments.expire_overdue(&orders).await {
-            Ok(n) => domain::metrics::METRICS
-                .reservations_expired
-                .inc_by(n as u64),
-            Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
-        }
-        if passes.is_multiple_of(12) {
-            if let Err(e) = payments.reconcile(reconcile_after).await {
-                tracing::warn!(error = %e, "payment reconciliation failed");
+        let reconcile = passes.is_multiple_of(12);
+        let pass = async {
+            match payments.expire_overdue(&orders).await {
+                Ok(n) => domain::metrics::METRICS
+                    .reservations_expired
+                    .inc_by(n as u64),
+                Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
             }
+            if reconcile {
+                if let Err(e) = payments.reconcile(reconcile_after).await {
+                    tracing::warn!(error = %e, "payment reconciliation failed");
+                }
+            }
+            Ok(())
+        };
+        match run_once(&db, Job::PaymentExpiry, pass).await {
+            Ok(Some(())) => {}
+            Ok(None) => tracing::debug!("another replica is running the payment pass"),
+            Err(e) => tracing::warn!(error = %e, "could not take the payment pass lock"),
         }
         passes += 1;
         tokio::select! {
@@ -261,7 +352,7 @@ async fn payment_loop(
     }
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -277,8 +368,8 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        () = ctrl_c => Stop::Now,
+        () = terminate => Stop::Drain,
     }
 }
 
@@ -346,6 +437,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        .route("/ready/pod", get(ops::pod_ready))
         .route("/dev/mailbox", get(dev::mailbox))
         .route("/dev/mailbox.json", get(dev::mailbox_json))
         .route("/dev/pay/{session_id}", get(dev::pay_form).post(dev::pay))
@@ -397,6 +489,10 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(axum::middleware::from_fn(api::contract_errors_layer))
         .layer(axum::middleware::from_fn(ops::record_red))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::close_while_draining,
+        ))
         .with_state(state)
 }
 

@@ -115,6 +115,32 @@ async fn a_worker_that_dies_mid_event_loses_its_lease_and_another_delivers_once(
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_worker_stopping_hands_back_its_claim_and_another_takes_it_at_once(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let stopping = worker(&app, Duration::from_secs(600));
+    let claimed = stopping.claim().await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    stopping.release(&claimed).await.expect("hand back");
+
+    let other = worker(&app, Duration::from_secs(60));
+    assert_eq!(
+        other.run_once().await.expect("pass"),
+        1,
+        "taken without waiting out the ten-minute lease"
+    );
+    assert_eq!(app.mailbox("ann@example.com").await.len(), 1);
+    let attempts: i32 = sqlx::query_scalar!("SELECT attempts FROM outbox")
+        .fetch_one(&app.db)
+        .await
+        .expect("attempts");
+    assert_eq!(
+        attempts, 1,
+        "the handed-back claim does not count as an attempt"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn delivering_the_same_event_twice_sends_one_email(db: PgPool) {
     let app = app(db).await;
     app.signup("ann@example.com", PASSWORD).await;

@@ -152,6 +152,7 @@ async fn shutdown_drains_the_request_in_flight_then_stops(db: PgPool) {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_with_shutdown(async move {
         let _ = stop_rx.await;
+        server::Stop::Now
     }));
     // Hold a slow request open: /ready waits on a Postgres lock we keep for a moment.
     let mut tx = db.begin().await.expect("tx");

@@ -624,6 +624,10 @@ mod stripe_double {
     pub struct Double {
         pub seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
         pub plans: Arc<Mutex<Vec<Plan>>>,
+        /// The create body of every session opened, by session id.
+        pub sessions: Arc<Mutex<std::collections::HashMap<String, String>>>,
+        /// The session id of every expire call, in order.
+        pub expired: Arc<Mutex<Vec<String>>>,
     }
 
     impl Double {
@@ -640,6 +644,7 @@ mod stripe_double {
             let app = Router::new()
                 .route("/v1/checkout/sessions", post(create))
                 .route("/v1/refunds", post(refund))
+                .route("/v1/checkout/sessions/{id}/expire", post(expire))
                 .with_state(self.clone());
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -712,36 +717,60 @@ mod stripe_double {
         }
         let order_id = field(&body, "metadata[order_id]").unwrap_or_default();
         let id = format!("cs_test_{}", order_id.replace('-', ""));
+        d.sessions
+            .lock()
+            .expect("lock")
+            .insert(id.clone(), body.clone());
+        session(&id, &body, "open")
+    }
+
+    /// Stripe's answer for the session `id` opened with `body`, in `status`.
+    fn session(id: &str, body: &str, status: &str) -> axum::response::Response {
+        let order_id = field(body, "metadata[order_id]").unwrap_or_default();
         let url = format!("https://checkout.stripe.com/c/pay/{id}");
         let amount: i64 = (0..10)
             .filter_map(|i| {
-                let unit: i64 = field(&body, &format!("line_items[{i}][price_data][unit_amount]"))?
+                let unit: i64 = field(body, &format!("line_items[{i}][price_data][unit_amount]"))?
                     .parse()
                     .ok()?;
-                let qty: i64 = field(&body, &format!("line_items[{i}][quantity]"))?
+                let qty: i64 = field(body, &format!("line_items[{i}][quantity]"))?
                     .parse()
                     .ok()?;
                 Some(unit * qty)
             })
             .sum();
         Json(wire::checkout_session(&wire::SessionFields {
-            id: &id,
+            id,
             order_id: &order_id,
             amount_total: amount,
-            currency: &field(&body, "line_items[0][price_data][currency]").unwrap_or_default(),
-            customer_email: &field(&body, "customer_email").unwrap_or_default(),
-            status: "open",
+            currency: &field(body, "line_items[0][price_data][currency]").unwrap_or_default(),
+            customer_email: &field(body, "customer_email").unwrap_or_default(),
+            status,
             payment_status: "unpaid",
             payment_intent: None,
             url: Some(&url),
-            success_url: &field(&body, "success_url").unwrap_or_default(),
-            cancel_url: &field(&body, "cancel_url").unwrap_or_default(),
+            success_url: &field(body, "success_url").unwrap_or_default(),
+            cancel_url: &field(body, "cancel_url").unwrap_or_default(),
             created: 1_700_000_000,
-            expires_at: field(&body, "expires_at")
+            expires_at: field(body, "expires_at")
                 .and_then(|e| e.parse().ok())
                 .unwrap_or_default(),
         }))
         .into_response()
+    }
+
+    /// Expires an open session, slowly enough that passes on several replicas would overlap.
+    async fn expire(
+        State(d): State<Double>,
+        axum::extract::Path(id): axum::extract::Path<String>,
+    ) -> axum::response::Response {
+        d.expired.lock().expect("lock").push(id.clone());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let body = d.sessions.lock().expect("lock").get(&id).cloned();
+        match body {
+            Some(body) => session(&id, &body, "expired"),
+            None => (StatusCode::NOT_FOUND, Json(json!({"error": {"type": "invalid_request_error", "message": "No such checkout.session"}}))).into_response(),
+        }
     }
 
     async fn refund(
@@ -1016,4 +1045,56 @@ async fn a_double_clicked_refund_calls_stripe_exactly_once(db: PgPool) {
         409
     );
     assert_eq!(double.seen().len(), 2, "one session, one refund");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn three_replicas_close_each_overdue_session_with_one_provider_call(db: PgPool) {
+    let double = Double::default();
+    let base = double.serve().await;
+    let env = [
+        ("STRIPE_SECRET_KEY", "sk_test_bazaar"),
+        ("STRIPE_API_BASE", base.as_str()),
+        ("STRIPE_TIMEOUT_MS", "2000"),
+        ("STRIPE_WEBHOOK_SECRET", DOUBLE_SECRET),
+        ("ORDER_HOLD_SECS", "1"),
+    ];
+    // Every replica runs its background jobs, as in the Deployment.
+    let first = spawn_with(db.clone(), &env).await;
+    common::seed(&first.db, &first.media_dir, 3).await;
+    set_stock(&first.db, MUG, 10).await;
+    let _second = spawn_with(db.clone(), &env).await;
+    let _third = spawn_with(db.clone(), &env).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let placed = place_order(&first).await;
+        ids.push(placed["order_id"].as_str().expect("id").to_owned());
+    }
+    let cancelled = async {
+        loop {
+            let mut done = 0;
+            for id in &ids {
+                done += usize::from(order_status(&db, id).await == "cancelled");
+            }
+            if done == ids.len() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), cancelled)
+        .await
+        .expect("every overdue order is cancelled by some replica");
+    // Passes after the cancellations find nothing due; give one more round a chance.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let expired = double.expired.lock().expect("lock").clone();
+    assert_eq!(
+        expired.len(),
+        ids.len(),
+        "one expire call per order: {expired:?}"
+    );
+    let mut distinct = expired.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ids.len(), "no session closed twice");
+    assert_eq!(stock(&db, MUG).await, 10, "every reservation released once");
 }

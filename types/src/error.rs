@@ -54,6 +54,9 @@ pub enum AppError {
     Internal(String),
 }
 
+/// The `Retry-After` of every 503, in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: &str = "2";
+
 /// The message shown for every internal error; details stay in the logs.
 pub const INTERNAL_MESSAGE: &str = "Something went wrong on our side. Please try again.";
 
@@ -167,7 +170,7 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::AppError;
+    use super::{AppError, UNAVAILABLE_RETRY_AFTER_SECS};
     use axum::response::{IntoResponse, Response};
     use http::{header, HeaderValue, StatusCode};
 
@@ -196,6 +199,14 @@ mod ssr {
                     Some("40001") | Some("40P01") => AppError::Conflict(
                         "the request clashed with another one; please retry".to_owned(),
                     ),
+                    // Connection exceptions and operator intervention (a shutdown, a
+                    // restart, a failover): the database is briefly away, not broken.
+                    Some(code) if code.starts_with("08") || code.starts_with("57P") => {
+                        tracing::warn!(error = %err, "database unavailable");
+                        AppError::Unavailable(
+                            "The store is busy. Please try again in a moment.".to_owned(),
+                        )
+                    }
                     _ => AppError::internal("database", &err),
                 },
                 sqlx::Error::PoolTimedOut
@@ -217,13 +228,22 @@ mod ssr {
             let status =
                 StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut res = (status, axum::Json(self.to_body())).into_response();
-            if let AppError::RateLimited {
-                retry_after_secs, ..
-            } = &self
-            {
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    res.headers_mut().insert(header::RETRY_AFTER, v);
+            match &self {
+                AppError::RateLimited {
+                    retry_after_secs, ..
+                } => {
+                    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                        res.headers_mut().insert(header::RETRY_AFTER, v);
+                    }
                 }
+                // An outage is usually over in seconds: tell clients when to come back.
+                AppError::Unavailable(_) => {
+                    res.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER_SECS),
+                    );
+                }
+                _ => {}
             }
             res
         }
@@ -283,5 +303,64 @@ mod tests {
         let err = AppError::invalid_param("q", "too long");
         let back = AppError::de(err.ser());
         assert_eq!(back, err);
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod ssr_tests {
+    use super::AppError;
+    use axum::response::IntoResponse;
+
+    /// A database error with only a SQLSTATE, as the driver reports one.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl sqlx::error::DatabaseError for Coded {
+        fn message(&self) -> &str {
+            "database error"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn from_code(code: &'static str) -> AppError {
+        sqlx::Error::Database(Box::new(Coded(code))).into()
+    }
+
+    #[test]
+    fn a_database_shutting_down_or_unreachable_is_a_503_with_retry_after() {
+        // admin_shutdown, crash_shutdown, cannot_connect_now, connection_failure
+        for code in ["57P01", "57P02", "57P03", "08006"] {
+            let err = from_code(code);
+            assert_eq!(err.status(), 503, "{code}: {err:?}");
+            let res = err.into_response();
+            assert!(res.headers().contains_key("retry-after"), "{code}");
+        }
+        assert_eq!(
+            from_code("42P01").status(),
+            500,
+            "a missing table is a bug, not an outage"
+        );
     }
 }

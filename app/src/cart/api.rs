@@ -30,14 +30,22 @@ fn parse_sku(sku: &str) -> Result<types::Sku, AppError> {
 /// The shopper's cart.
 #[server(prefix = "/rpc", endpoint = "cart/get")]
 pub async fn get_cart() -> Result<Cart, AppError> {
-    let result = async {
-        match owner(false).await? {
-            Some(owner) => services()?.carts.view(&owner).await,
-            None => Ok(empty()),
-        }
+    respond(current_cart().await)
+}
+
+#[cfg(feature = "ssr")]
+async fn current_cart() -> Result<Cart, AppError> {
+    match owner(false).await? {
+        Some(owner) => services()?.carts.view(&owner).await,
+        None => Ok(empty()),
     }
-    .await;
-    respond(result)
+}
+
+/// The header's mini-cart. The cart store being down must not fail every page that shows
+/// the header, so an outage reads as an empty cart here (the cart page itself says 503).
+#[server(prefix = "/rpc", endpoint = "cart/badge")]
+pub async fn cart_badge() -> Result<Cart, AppError> {
+    Ok(current_cart().await.unwrap_or_else(|_| empty()))
 }
 
 /// Adds to the cart; without JavaScript it then shows the cart.

@@ -1,6 +1,6 @@
 //! Cart pages and widgets. Forms post without JavaScript and update in place with it.
 
-use super::api::{get_cart, AddToCart, SetCartLine};
+use super::api::{cart_badge, get_cart, AddToCart, SetCartLine};
 use crate::accounts::{FieldMessage, FormAlert};
 use crate::layout::ErrorView;
 use leptos::prelude::*;
@@ -40,7 +40,7 @@ pub fn CartBadge() -> impl IntoView {
     let location = use_location();
     let cart = Resource::new(
         move || (location.pathname.get(), cart_version()),
-        |_| get_cart(),
+        |_| cart_badge(),
     );
     view! {
         <Transition fallback=|| view! { <a class="cart-badge" href="/cart">"Cart " <span class="cart-count">"0"</span></a> }>

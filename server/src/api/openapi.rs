@@ -201,6 +201,13 @@ fn storefront() -> Value {
                     "503": json_response("A dependency is unreachable; it reads \"error\"", json!({"$ref":"#/components/schemas/Readiness"}))
                 }
             }},
+            "/ready/pod": { "get": {
+                "summary": "Readiness of this replica (the Kubernetes probe; shared dependencies left out)", "operationId": "podReady", "tags": ["operations"],
+                "responses": {
+                    "200": json_response("Taking traffic", json!({"type":"object"})),
+                    "503": json_response("Draining after SIGTERM", json!({"type":"object"}))
+                }
+            }},
             "/api/catalog/categories": { "get": {
                 "summary": "List categories", "operationId": "listCategories", "tags": ["catalog"],
                 "responses": { "200": json_response("All categories", json!({"type":"array","items":{"$ref":"#/components/schemas/Category"}})) }

@@ -75,7 +75,8 @@ containers:
       periodSeconds: 10
       timeoutSeconds: 2
     readinessProbe:
-      httpGet: { path: /ready, port: http }
+      # This pod only: a shared dependency failing must not empty the Service (docs/operations.md).
+      httpGet: { path: /ready/pod, port: http }
       periodSeconds: 5
       timeoutSeconds: 3
     resources:
