@@ -12,10 +12,15 @@ use types::AppError;
 /// down stay as fast as pages that don't.
 const BREAK_FOR: Duration = Duration::from_millis(500);
 
+/// Two timeouts this close together mean Redis hangs; one alone may be a busy moment.
+const TIMEOUTS_WITHIN: Duration = Duration::from_secs(5);
+
 /// A circuit breaker: the time, since `epoch`, before which Redis counts as down.
 struct Breaker {
     epoch: Instant,
     open_until_ms: AtomicU64,
+    // When the last command timed out (0: never).
+    last_timeout_ms: AtomicU64,
 }
 
 impl Breaker {
@@ -30,6 +35,21 @@ impl Breaker {
     fn trip(&self) {
         let until = self.now_ms().saturating_add(BREAK_FOR.as_millis() as u64);
         self.open_until_ms.store(until, Ordering::Relaxed);
+    }
+
+    /// A refused or dropped connection opens the breaker at once; a timeout only when
+    /// another came shortly before it, so one slow reply on a loaded machine fails one
+    /// request rather than every request for the break.
+    fn record(&self, err: &redis::RedisError) {
+        if err.is_timeout() {
+            let now = self.now_ms().max(1);
+            let previous = self.last_timeout_ms.swap(now, Ordering::Relaxed);
+            if previous != 0 && now.saturating_sub(previous) < TIMEOUTS_WITHIN.as_millis() as u64 {
+                self.trip();
+            }
+        } else if err.is_io_error() || err.is_connection_dropped() || err.is_connection_refusal() {
+            self.trip();
+        }
     }
 }
 
@@ -54,6 +74,7 @@ impl Redis {
             breaker: std::sync::Arc::new(Breaker {
                 epoch: Instant::now(),
                 open_until_ms: AtomicU64::new(0),
+                last_timeout_ms: AtomicU64::new(0),
             }),
         })
     }
@@ -70,7 +91,7 @@ impl Redis {
                 // One attempt per call: the breaker, not the client, spaces the retries.
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Duration::from_secs(1))
-                    .set_response_timeout(Duration::from_secs(1))
+                    .set_response_timeout(Duration::from_secs(2))
                     .set_number_of_retries(0);
                 self.client.get_connection_manager_with_config(config).await
             })
@@ -81,13 +102,7 @@ impl Redis {
 
     /// Maps a failed command to a 503, opening the breaker when the connection is at fault.
     pub fn failed(&self, err: redis::RedisError) -> AppError {
-        if err.is_io_error()
-            || err.is_timeout()
-            || err.is_connection_dropped()
-            || err.is_connection_refusal()
-        {
-            self.breaker.trip();
-        }
+        self.breaker.record(&err);
         unavailable(err)
     }
 
@@ -117,4 +132,45 @@ fn down() -> AppError {
     AppError::Unavailable(
         "This feature is briefly unavailable. Please try again in a moment.".to_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breaker() -> Breaker {
+        Breaker {
+            epoch: Instant::now(),
+            open_until_ms: AtomicU64::new(0),
+            last_timeout_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn io(kind: std::io::ErrorKind) -> redis::RedisError {
+        std::io::Error::new(kind, "test").into()
+    }
+
+    #[test]
+    fn a_refused_connection_opens_the_breaker_at_once() {
+        let b = breaker();
+        b.record(&io(std::io::ErrorKind::ConnectionRefused));
+        assert!(b.is_open());
+    }
+
+    #[test]
+    fn one_slow_reply_does_not_open_the_breaker_but_a_second_soon_after_does() {
+        let b = breaker();
+        b.record(&io(std::io::ErrorKind::TimedOut));
+        assert!(!b.is_open(), "one timeout may be a busy moment");
+        b.record(&io(std::io::ErrorKind::TimedOut));
+        assert!(b.is_open(), "two in a row: Redis hangs");
+    }
+
+    #[test]
+    fn the_breaker_closes_again_after_the_break() {
+        let b = breaker();
+        b.trip();
+        std::thread::sleep(BREAK_FOR + Duration::from_millis(20));
+        assert!(!b.is_open());
+    }
 }

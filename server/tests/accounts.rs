@@ -934,3 +934,75 @@ async fn production_session_cookies_are_secure(db: PgPool) {
     let raw = login_set_cookie(&app).await;
     assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "{raw}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn after_signing_in_next_only_ever_leads_to_a_path_on_this_site(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    // Each as the browser would read it: tabs and newlines dropped, `\` taken for `/`.
+    let cases = [
+        ("/orders?page=2", "/orders?page=2"),
+        ("/\t/evil.example", "/account"),
+        ("/\n/evil.example", "/account"),
+        ("/\r\n/evil.example", "/account"),
+        ("\\/evil.example", "/account"),
+        ("/\\evil.example", "/account"),
+        (" //evil.example", "/account"),
+        ("//evil.example", "/account"),
+        ("https://evil.example", "/account"),
+        ("/%2F/evil.example", "/account"),
+        ("/search?q=a%2Fb", "/search?q=a%2Fb"),
+        ("/ok\u{0}/x", "/account"),
+        ("/caf\u{e9}", "/account"),
+        ("orders", "/account"),
+    ];
+    for (next, want) in cases {
+        let res = app
+            .client
+            .post(app.url("/rpc/accounts/login"))
+            .header("accept", "text/html")
+            .form(&[
+                ("email", "ann@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .expect("send");
+        let status = res.status().as_u16();
+        assert!((300..400).contains(&status), "{next:?}: {status}");
+        assert_eq!(res.headers()["location"], want, "{next:?}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_huge_login_email_is_refused_without_becoming_a_redis_key(db: PgPool) {
+    let app = app(db).await;
+    let huge = format!("{}@example.com", "a".repeat(200_000));
+    for path in ["/api/auth/login", "/api/auth/token"] {
+        let res = app
+            .post_json(
+                path,
+                json!({"email": huge, "password": "wrong password"}),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 401, "{path}");
+    }
+    let mut conn = app.redis.conn().await.expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", app.redis.prefix))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert!(
+        !keys.is_empty(),
+        "the per-IP counter still counts the failures"
+    );
+    let longest = keys.iter().map(String::len).max().unwrap_or(0);
+    assert!(
+        longest < 200,
+        "a key of {longest} bytes: {:?}",
+        &keys[0][..80.min(keys[0].len())]
+    );
+}

@@ -106,8 +106,15 @@ pub fn client_ip(parts: &Parts, services: &Services) -> Option<IpAddr> {
     services.limiter.client_ip(peer, forwarded)
 }
 
+/// The counters a login attempt is judged by. Only a well-formed address can name an
+/// account, so only one gets a per-email key: anything else (up to the body limit in
+/// size) is limited by IP alone and never becomes a Redis key of the caller's length.
 fn login_keys(creds: &Credentials, ip: Option<IpAddr>) -> Vec<String> {
-    let mut keys = vec![format!("login:email:{}", creds.email.trim().to_lowercase())];
+    let email = types::Email::parse(&creds.email).ok();
+    let mut keys: Vec<String> = email
+        .map(|e| format!("login:email:{e}"))
+        .into_iter()
+        .collect();
     keys.extend(ip.map(|ip| format!("login:ip:{ip}")));
     keys
 }
@@ -309,11 +316,36 @@ where
     }
 }
 
-/// Keeps only same-site paths for post-login redirects (no `//evil.example`).
+/// Keeps only same-site paths for post-login redirects, judged the way a browser reads the
+/// `Location`: it drops tabs and newlines, trims spaces and control characters, and takes
+/// `\` for `/`, so `/<TAB>/evil.example` and `\/evil.example` both mean `//evil.example`.
+/// Anything that is not a plain printable-ASCII path goes to `/account`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/account".to_owned(),
+    const FALLBACK: &str = "/account";
+    let Some(next) = next else {
+        return FALLBACK.to_owned();
+    };
+    let read: String = next
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    let printable = read.chars().all(|c| c.is_ascii_graphic());
+    let mut chars = read.chars();
+    let same_site = chars.next() == Some('/') && chars.next() != Some('/');
+    // An encoded slash in the path is never needed here, and a proxy that decodes it would
+    // see `//evil.example` again.
+    let path = read
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let encoded_slash = path.contains("%2f") || path.contains("%5c");
+    if printable && same_site && !encoded_slash {
+        read
+    } else {
+        FALLBACK.to_owned()
     }
 }
 
@@ -334,12 +366,22 @@ mod tests {
     #[test]
     fn next_paths_stay_on_this_site() {
         assert_eq!(safe_next(Some("/orders")), "/orders");
+        assert_eq!(safe_next(Some("/search?q=a%2Fb")), "/search?q=a%2Fb");
         for bad in [
             None,
             Some("https://evil.example"),
             Some("//evil.example"),
             Some("/\\evil"),
+            Some("\\/evil"),
+            Some("/\t/evil.example"),
+            Some("/\n/evil.example"),
+            Some(" //evil.example"),
+            Some("\u{1}//evil.example"),
+            Some("/%2F/evil.example"),
+            Some("/%5c%5cevil.example"),
+            Some("/caf\u{e9}"),
             Some("orders"),
+            Some(""),
         ] {
             assert_eq!(safe_next(bad), "/account", "{bad:?}");
         }
