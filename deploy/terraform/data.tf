@@ -10,6 +10,18 @@ resource "random_password" "redis" {
   special = false
 }
 
+# The app's signing keys: 64 characters each (the app refuses fewer than 32, and refuses
+# its dev defaults in production).
+resource "random_password" "jwt" {
+  length  = 64
+  special = false
+}
+
+resource "random_password" "session" {
+  length  = 64
+  special = false
+}
+
 # One customer-managed key for the data at rest: secrets, Redis, Performance Insights.
 resource "aws_kms_key" "data" {
   description             = "${local.name} data at rest"
@@ -141,8 +153,10 @@ resource "aws_elasticache_replication_group" "redis" {
   snapshot_retention_limit   = 3
 }
 
-# The app's secret bundle. Terraform writes the connection strings once; Ansible (or an
-# operator) adds JWT, session, Stripe and SMTP secrets, which later applies leave alone.
+# The app's secret bundle: every key the app requires in production (server/src/config.rs;
+# scripts/check-deploy.py compares the two), read by the chart's ExternalSecret through the
+# ClusterSecretStore. Stripe and SMTP values come from sensitive variables (TF_VAR_…), never
+# from files; a rotation in the console survives later applies (ignore_changes).
 resource "aws_secretsmanager_secret" "app" {
   name                    = "bazaar/${var.environment}"
   description             = "Bazaar runtime secrets, read by External Secrets"
@@ -153,11 +167,34 @@ resource "aws_secretsmanager_secret" "app" {
 resource "aws_secretsmanager_secret_version" "app" {
   secret_id = aws_secretsmanager_secret.app.id
   secret_string = jsonencode({
-    DATABASE_URL = "postgres://bazaar:${random_password.db.result}@${aws_db_instance.postgres.address}:5432/bazaar?sslmode=require"
-    REDIS_URL    = "rediss://:${random_password.redis.result}@${aws_elasticache_replication_group.redis.primary_endpoint_address}:6379"
+    DATABASE_URL          = "postgres://bazaar:${random_password.db.result}@${aws_db_instance.postgres.address}:5432/bazaar?sslmode=require"
+    REDIS_URL             = "rediss://:${random_password.redis.result}@${aws_elasticache_replication_group.redis.primary_endpoint_address}:6379"
+    JWT_SECRET            = random_password.jwt.result
+    SESSION_SECRET        = random_password.session.result
+    STRIPE_SECRET_KEY     = var.stripe_secret_key
+    STRIPE_WEBHOOK_SECRET = var.stripe_webhook_secret
+    SMTP_URL              = var.smtp_url
   })
 
   lifecycle {
     ignore_changes = [secret_string]
+  }
+}
+
+# External Secrets' controller reads this environment's bundle, and nothing else.
+module "external_secrets_irsa" {
+  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"
+  version = "5.44.0"
+
+  role_name                             = "${local.name}-external-secrets"
+  attach_external_secrets_policy        = true
+  external_secrets_secrets_manager_arns = [aws_secretsmanager_secret.app.arn]
+  external_secrets_kms_key_arns         = [aws_kms_key.data.arn]
+
+  oidc_providers = {
+    main = {
+      provider_arn               = module.eks.oidc_provider_arn
+      namespace_service_accounts = ["external-secrets:external-secrets"]
+    }
   }
 }

@@ -1,8 +1,30 @@
-# DNS and TLS: the zone, a certificate validated through DNS, and the shop's record. Inside
-# the cluster cert-manager (DNS01) and external-dns use the IRSA roles below.
+# DNS and TLS: this environment's zone, a certificate validated through DNS, and the shop's
+# record. The apex zone is the global stack's; prod uses it, staging gets its own
+# subdomain zone delegated from it, so ACM validation, cert-manager's DNS01 and external-dns
+# each write only to their environment's zone.
 
-resource "aws_route53_zone" "main" {
+data "aws_route53_zone" "apex" {
   name = var.domain_name
+}
+
+resource "aws_route53_zone" "env" {
+  count = var.dns_subdomain == "" ? 0 : 1
+  name  = "${var.dns_subdomain}.${var.domain_name}"
+}
+
+resource "aws_route53_record" "delegation" {
+  count   = var.dns_subdomain == "" ? 0 : 1
+  zone_id = data.aws_route53_zone.apex.zone_id
+  name    = aws_route53_zone.env[0].name
+  type    = "NS"
+  ttl     = 300
+  records = aws_route53_zone.env[0].name_servers
+}
+
+locals {
+  zone_id   = var.dns_subdomain == "" ? data.aws_route53_zone.apex.zone_id : aws_route53_zone.env[0].zone_id
+  zone_arn  = var.dns_subdomain == "" ? data.aws_route53_zone.apex.arn : aws_route53_zone.env[0].arn
+  zone_name = var.dns_subdomain == "" ? var.domain_name : aws_route53_zone.env[0].name
 }
 
 resource "aws_acm_certificate" "shop" {
@@ -18,7 +40,7 @@ resource "aws_route53_record" "shop_validation" {
   for_each = {
     for o in aws_acm_certificate.shop.domain_validation_options : o.domain_name => o
   }
-  zone_id = aws_route53_zone.main.zone_id
+  zone_id = local.zone_id
   name    = each.value.resource_record_name
   type    = each.value.resource_record_type
   records = [each.value.resource_record_value]
@@ -32,7 +54,7 @@ resource "aws_acm_certificate_validation" "shop" {
 
 resource "aws_route53_record" "shop" {
   count   = var.ingress_hostname == "" ? 0 : 1
-  zone_id = aws_route53_zone.main.zone_id
+  zone_id = local.zone_id
   name    = var.shop_host
   type    = "CNAME"
   ttl     = 300
@@ -45,7 +67,7 @@ module "cert_manager_irsa" {
 
   role_name                     = "${local.name}-cert-manager"
   attach_cert_manager_policy    = true
-  cert_manager_hosted_zone_arns = [aws_route53_zone.main.arn]
+  cert_manager_hosted_zone_arns = [local.zone_arn]
 
   oidc_providers = {
     main = {
@@ -61,7 +83,7 @@ module "external_dns_irsa" {
 
   role_name                     = "${local.name}-external-dns"
   attach_external_dns_policy    = true
-  external_dns_hosted_zone_arns = [aws_route53_zone.main.arn]
+  external_dns_hosted_zone_arns = [local.zone_arn]
 
   oidc_providers = {
     main = {

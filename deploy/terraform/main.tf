@@ -1,5 +1,7 @@
-# Bazaar on AWS: a VPC, an EKS cluster, Postgres (RDS), Redis (ElastiCache), an image
-# registry (ECR), a media bucket the pods reach through IRSA, DNS and certificates.
+# Bazaar on AWS, one environment: a VPC, an EKS cluster reached through an SSM bastion,
+# Postgres (RDS), Redis (ElastiCache), a media bucket the pods reach through IRSA, the
+# environment's DNS zone and certificate, and the deploy role. What both environments
+# share (the apex zone, ECR, GitHub's OIDC provider) is in global/.
 
 locals {
   name = "bazaar-${var.environment}"
@@ -11,6 +13,8 @@ locals {
   private_subnets  = [for i, _ in var.availability_zones : cidrsubnet(var.vpc_cidr, 4, i)]
   public_subnets   = [for i, _ in var.availability_zones : cidrsubnet(var.vpc_cidr, 8, 200 + i)]
   database_subnets = [for i, _ in var.availability_zones : cidrsubnet(var.vpc_cidr, 8, 220 + i)]
+  # The GitHub environment whose jobs may deploy here (deploy.yml's `environment:`).
+  github_environment = var.environment == "prod" ? "production" : var.environment
 }
 
 data "aws_caller_identity" "current" {}
@@ -54,6 +58,54 @@ module "eks" {
   enable_irsa                     = true
   cluster_enabled_log_types       = ["api", "audit", "authenticator"]
 
+  # Access entries, not the aws-auth ConfigMap. Module v20 grants the creator nothing, so
+  # access is named here: people through the admin role, Ansible from the bastion, and the
+  # deploy workflow in the app's namespaces only.
+  authentication_mode                      = "API"
+  enable_cluster_creator_admin_permissions = false
+  access_entries = {
+    admin = {
+      principal_arn = var.admin_role_arn
+      policy_associations = {
+        cluster = {
+          policy_arn   = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+    bastion = {
+      principal_arn = aws_iam_role.bastion.arn
+      policy_associations = {
+        cluster = {
+          policy_arn   = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+          access_scope = { type = "cluster" }
+        }
+      }
+    }
+    deploy = {
+      principal_arn = aws_iam_role.deploy.arn
+      policy_associations = {
+        app = {
+          policy_arn   = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy"
+          access_scope = { type = "namespace", namespaces = [var.app_namespace, "monitoring"] }
+        }
+      }
+    }
+  }
+
+  # The API is private: only the bastion's security group reaches it (the deploy workflow
+  # tunnels through the bastion with SSM port forwarding).
+  cluster_security_group_additional_rules = {
+    bastion_https = {
+      description              = "kubectl and helm from the bastion"
+      type                     = "ingress"
+      protocol                 = "tcp"
+      from_port                = 443
+      to_port                  = 443
+      source_security_group_id = aws_security_group.bastion.id
+    }
+  }
+
   eks_managed_node_groups = {
     general = {
       instance_types = var.node_instance_types
@@ -62,29 +114,4 @@ module "eks" {
       desired_size   = var.node_min_size
     }
   }
-}
-
-resource "aws_ecr_repository" "app" {
-  name                 = "bazaar"
-  image_tag_mutability = "IMMUTABLE"
-
-  image_scanning_configuration {
-    scan_on_push = true
-  }
-
-  encryption_configuration {
-    encryption_type = "KMS"
-  }
-}
-
-resource "aws_ecr_lifecycle_policy" "app" {
-  repository = aws_ecr_repository.app.name
-  policy = jsonencode({
-    rules = [{
-      rulePriority = 1
-      description  = "Keep the last 100 images"
-      selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 100 }
-      action       = { type = "expire" }
-    }]
-  })
 }

@@ -8,11 +8,6 @@ output "cluster_endpoint" {
   value       = module.eks.cluster_endpoint
 }
 
-output "ecr_repository_url" {
-  description = "Where the release workflow pushes images."
-  value       = aws_ecr_repository.app.repository_url
-}
-
 output "media_bucket" {
   description = "The media bucket, for MEDIA_STORE=s3://<bucket>."
   value       = aws_s3_bucket.media.bucket
@@ -38,9 +33,24 @@ output "app_secret_name" {
   value       = aws_secretsmanager_secret.app.name
 }
 
-output "zone_name_servers" {
-  description = "Name servers to delegate the domain to at the registrar."
-  value       = aws_route53_zone.main.name_servers
+output "zone_name" {
+  description = "This environment's zone: Ansible's route53_zone (external-dns's domain filter)."
+  value       = local.zone_name
+}
+
+output "bastion_instance_id" {
+  description = "The SSM bastion: Ansible's ansible_aws_ssm_instance_id and the deploy tunnel's target."
+  value       = aws_instance.bastion.id
+}
+
+output "deploy_role_arn" {
+  description = "The deploy workflow's role for this environment (GitHub environment secret AWS_DEPLOY_ROLE_ARN)."
+  value       = aws_iam_role.deploy.arn
+}
+
+output "external_secrets_role_arn" {
+  description = "IRSA role for External Secrets' controller (Ansible's external_secrets_role_arn)."
+  value       = module.external_secrets_irsa.iam_role_arn
 }
 
 output "certificate_arn" {

@@ -69,12 +69,18 @@ variable "redis_node_type" {
 }
 
 variable "domain_name" {
-  description = "The Route53 zone Terraform creates, e.g. example.com."
+  description = "The apex domain, whose zone the global stack owns, e.g. example.com."
   type        = string
 }
 
+variable "dns_subdomain" {
+  description = "This environment's own zone under the apex (staging → staging.example.com), delegated from it; empty puts the environment's records in the apex zone (prod)."
+  type        = string
+  default     = ""
+}
+
 variable "shop_host" {
-  description = "The shop's host name inside the zone, e.g. shop.example.com."
+  description = "The shop's host name inside this environment's zone, e.g. shop.example.com or shop.staging.example.com."
   type        = string
 }
 
@@ -88,4 +94,44 @@ variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "app_namespace" {
+  description = "The Kubernetes namespace the chart is installed in; the deploy role administers it."
+  type        = string
+  default     = "bazaar"
+}
+
+variable "admin_role_arn" {
+  description = "IAM role whose holders administer the cluster (an EKS access entry with cluster admin), e.g. an SSO administrator role."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose deploy workflow may assume this environment's deploy role."
+  type        = string
+}
+
+variable "bastion_instance_type" {
+  description = "EC2 instance type of the SSM bastion."
+  type        = string
+  default     = "t3.micro"
+}
+
+variable "stripe_secret_key" {
+  description = "Stripe secret key (sk_live_… in prod), written into the app's secret bundle. Pass as TF_VAR_stripe_secret_key."
+  type        = string
+  sensitive   = true
+}
+
+variable "stripe_webhook_secret" {
+  description = "Stripe webhook signing secret (whsec_…). Pass as TF_VAR_stripe_webhook_secret."
+  type        = string
+  sensitive   = true
+}
+
+variable "smtp_url" {
+  description = "SMTP URL with credentials (smtps://user:password@host). Pass as TF_VAR_smtp_url."
+  type        = string
+  sensitive   = true
 }

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod payments;
 pub mod ratelimit;
 pub mod redis;
+pub mod retention;
 pub mod seed;
 
 use sqlx::PgPool;

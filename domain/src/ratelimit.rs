@@ -98,25 +98,47 @@ impl RateLimiter {
 
     /// The client's address: the peer, or, when the peer is a trusted proxy, the
     /// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+    ///
+    /// `forwarded_for` is every `X-Forwarded-For` header joined with commas, in order.
+    /// Walking from the right, each hop was written by the trusted hop after it; a hop that
+    /// does not parse ends the walk at the last trusted hop, since what lies left of it
+    /// could have been written by anyone. Ports (`1.2.3.4:5678`, `[2001:db8::1]:443`) are
+    /// dropped and IPv4-mapped IPv6 addresses compare as IPv4.
     pub fn client_ip(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
-        let peer = peer?;
+        let peer = peer?.to_canonical();
         if !self.trusted(peer) {
             return Some(peer);
         }
-        let Some(chain) = forwarded_for else {
-            return Some(peer);
-        };
-        chain
-            .split(',')
-            .rev()
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .find(|ip| !self.trusted(*ip))
-            .or(Some(peer))
+        let mut nearest = peer;
+        for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+            let hop = hop.trim();
+            if hop.is_empty() {
+                continue;
+            }
+            let Some(ip) = parse_hop(hop) else {
+                return Some(nearest);
+            };
+            if !self.trusted(ip) {
+                return Some(ip);
+            }
+            nearest = ip;
+        }
+        Some(nearest)
     }
 
     fn trusted(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|c| c.contains(ip))
     }
+}
+
+/// One `X-Forwarded-For` hop: an address, with or without a port.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    hop.parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|a| a.ip().to_canonical())
 }
 
 fn limited(ttl: i64, limit: Limit) -> AppError {
@@ -232,6 +254,68 @@ mod tests {
         assert_eq!(
             rl.client_ip(Some(ip("10.0.0.5")), Some("garbage")),
             Some(ip("10.0.0.5"))
+        );
+    }
+
+    fn limiter(trusted: &[&str]) -> RateLimiter {
+        let redis = Redis::new("redis://127.0.0.1:1", "t:").expect("url");
+        let cidrs = trusted
+            .iter()
+            .map(|c| Cidr::parse(c).expect("valid"))
+            .collect();
+        RateLimiter::new(redis, cidrs, Duration::from_secs(60))
+    }
+
+    #[test]
+    fn a_hop_that_does_not_parse_ends_the_walk_at_the_last_trusted_hop() {
+        let rl = limiter(&["10.0.0.0/8"]);
+        // A trusted proxy wrote "unknown": everything to its left is the client's to forge.
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), Some("6.6.6.6, unknown, 10.0.0.9")),
+            Some(ip("10.0.0.9"))
+        );
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), Some("6.6.6.6, unknown")),
+            Some(ip("10.0.0.5"))
+        );
+    }
+
+    #[test]
+    fn every_hop_through_a_chain_of_trusted_proxies_is_skipped() {
+        let rl = limiter(&["10.0.0.0/8", "192.168.0.0/16"]);
+        assert_eq!(
+            rl.client_ip(
+                Some(ip("10.0.0.5")),
+                Some("6.6.6.6, 198.51.100.7, 192.168.1.1, 10.1.1.1")
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        // Only trusted hops: the farthest one is as close to the client as we can know.
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), Some("192.168.1.1, 10.1.1.1")),
+            Some(ip("192.168.1.1"))
+        );
+    }
+
+    #[test]
+    fn ports_and_ipv4_mapped_addresses_are_read_as_the_address() {
+        let rl = limiter(&["10.0.0.0/8"]);
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), Some("198.51.100.7:4711")),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            rl.client_ip(Some(ip("10.0.0.5")), Some("[2001:db8::1]:443")),
+            Some(ip("2001:db8::1"))
+        );
+        // A dual-stack listener reports an IPv4 proxy as ::ffff:10.0.0.5: still trusted.
+        assert_eq!(
+            rl.client_ip(Some(ip("::ffff:10.0.0.5")), Some("198.51.100.7")),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            rl.client_ip(Some(ip("::ffff:203.0.113.9")), Some("1.2.3.4")),
+            Some(ip("203.0.113.9"))
         );
     }
 }

@@ -49,6 +49,8 @@ pub struct Config {
     pub stripe_api_base: Option<String>,
     pub public_url: String,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served instead of `addr`, on a port only Prometheus reaches.
+    pub metrics_addr: Option<SocketAddr>,
     pub site_root: PathBuf,
     pub media_store: String,
     pub otel_endpoint: Option<String>,
@@ -73,6 +75,8 @@ pub struct Config {
     pub reconcile_after: Duration,
     /// Per-attempt timeout of Stripe API calls.
     pub stripe_timeout: Duration,
+    /// How long delivered outbox events, webhook receipts and sent emails are kept.
+    pub retention: domain::retention::Retention,
 }
 
 /// Why the configuration was refused; each message names the variable to fix.
@@ -134,6 +138,15 @@ impl Config {
         };
         let jwt_secret = secret("JWT_SECRET", DEV_JWT_SECRET);
         let session_secret = secret("SESSION_SECRET", DEV_SESSION_SECRET);
+        // One leaked value must not open both doors: API tokens and session cookies.
+        if prod && jwt_secret == session_secret {
+            errors.push("JWT_SECRET and SESSION_SECRET must differ in production".into());
+        }
+        // The Stripe address is a test seam; in production it would send card sessions and
+        // the secret key to whoever the variable names.
+        if prod && get("STRIPE_API_BASE").is_some() {
+            errors.push("STRIPE_API_BASE is refused in production (tests only)".into());
+        }
 
         let stripe_secret_key = get("STRIPE_SECRET_KEY").map(Secret);
         let stripe_webhook_secret = get("STRIPE_WEBHOOK_SECRET").map(Secret);
@@ -166,6 +179,18 @@ impl Config {
             ));
             SocketAddr::from(([127, 0, 0, 1], 3000))
         });
+        let metrics_addr = get("METRICS_ADDR").and_then(|raw| match raw.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                errors.push(format!(
+                    "METRICS_ADDR `{raw}` is not an address like 0.0.0.0:9091"
+                ));
+                None
+            }
+        });
+        if metrics_addr.is_some_and(|m| m.port() != 0 && m.port() == addr.port()) {
+            errors.push("METRICS_ADDR must use another port than LEPTOS_SITE_ADDR".into());
+        }
         let log_format = match get("LOG_FORMAT").as_deref() {
             None if prod => LogFormat::Json,
             None | Some("pretty") => LogFormat::Pretty,
@@ -212,6 +237,19 @@ impl Config {
         let stripe_timeout =
             Duration::from_millis(number("STRIPE_TIMEOUT_MS", 10_000, 100, 120_000));
         let rate_limit_window = Duration::from_secs(number("RATE_LIMIT_WINDOW_SECS", 60, 1, 3600));
+        let day = 86_400;
+        // Webhook receipts dedupe Stripe's retries, which stop after three days; emails
+        // dedupe redelivered events, so they are kept at least as long as the events.
+        let retention = domain::retention::Retention {
+            outbox: Duration::from_secs(day * number("OUTBOX_RETENTION_DAYS", 7, 1, 3650)),
+            webhook_events: Duration::from_secs(
+                day * number("WEBHOOK_RETENTION_DAYS", 30, 4, 3650),
+            ),
+            emails: Duration::from_secs(day * number("EMAIL_RETENTION_DAYS", 30, 1, 3650)),
+        };
+        if retention.emails < retention.outbox {
+            errors.push("EMAIL_RETENTION_DAYS must be at least OUTBOX_RETENTION_DAYS".into());
+        }
         let outbox_worker = match get("OUTBOX_WORKER").as_deref() {
             None | Some("on") | Some("true") | Some("1") => true,
             Some("off") | Some("false") | Some("0") => false,
@@ -259,6 +297,7 @@ impl Config {
             stripe_api_base: get("STRIPE_API_BASE"),
             public_url,
             addr,
+            metrics_addr,
             site_root: PathBuf::from(
                 get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
             ),
@@ -281,6 +320,7 @@ impl Config {
             pricing,
             reconcile_after,
             stripe_timeout,
+            retention,
         })
     }
 
@@ -316,6 +356,82 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn production(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut env = vec![
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/bazaar"),
+            ("REDIS_URL", "rediss://cache:6379"),
+            ("PUBLIC_URL", "https://shop.example.com"),
+            (
+                "JWT_SECRET",
+                "a-very-long-random-jwt-secret-value-1234567890",
+            ),
+            (
+                "SESSION_SECRET",
+                "a-very-long-random-session-secret-value-123456",
+            ),
+            ("STRIPE_SECRET_KEY", "sk_live_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_live_x"),
+            ("SMTP_URL", "smtps://u:p@smtp.example.com"),
+        ];
+        env.extend_from_slice(extra);
+        config(&env)
+    }
+
+    #[test]
+    fn production_refuses_one_secret_for_tokens_and_sessions() {
+        assert!(production(&[]).is_ok(), "the complete environment starts");
+        let same = "the-same-long-random-secret-for-both-0123456789";
+        let err = production(&[("JWT_SECRET", same), ("SESSION_SECRET", same)])
+            .expect_err("one secret for both");
+        assert!(err.to_string().contains("must differ"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_a_stripe_address_override() {
+        let err = production(&[("STRIPE_API_BASE", "http://127.0.0.1:9")])
+            .expect_err("a redirected Stripe");
+        assert!(err.to_string().contains("STRIPE_API_BASE"), "{err}");
+        assert!(
+            config(&[("STRIPE_API_BASE", "http://127.0.0.1:9")]).is_ok(),
+            "development keeps the test seam"
+        );
+    }
+
+    #[test]
+    fn metrics_can_move_to_their_own_port_but_not_onto_the_apps() {
+        let c = config(&[("METRICS_ADDR", "0.0.0.0:9091")]).expect("valid");
+        assert_eq!(c.metrics_addr.map(|a| a.port()), Some(9091));
+        assert!(config(&[]).expect("defaults").metrics_addr.is_none());
+        let err = config(&[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+            ("METRICS_ADDR", "0.0.0.0:8080"),
+        ])
+        .expect_err("one port for both");
+        assert!(err.to_string().contains("METRICS_ADDR"), "{err}");
+        assert!(
+            config(&[("METRICS_ADDR", "9091")]).is_err(),
+            "a bare port is refused"
+        );
+    }
+
+    #[test]
+    fn retention_windows_default_to_a_week_and_a_month_and_keep_emails_past_events() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.retention.outbox, Duration::from_secs(7 * 86_400));
+        assert_eq!(c.retention.webhook_events, Duration::from_secs(30 * 86_400));
+        let err = config(&[
+            ("OUTBOX_RETENTION_DAYS", "60"),
+            ("EMAIL_RETENTION_DAYS", "30"),
+        ])
+        .expect_err("emails shorter than events");
+        assert!(err.to_string().contains("EMAIL_RETENTION_DAYS"), "{err}");
+        assert!(
+            config(&[("WEBHOOK_RETENTION_DAYS", "1")]).is_err(),
+            "receipts must outlive Stripe's three days of retries"
+        );
     }
 
     #[test]

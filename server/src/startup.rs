@@ -95,6 +95,9 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    /// `/metrics` on its own listener, when `METRICS_ADDR` asks for one.
+    metrics: Option<(TcpListener, Router)>,
+    retention: Option<domain::retention::Retention>,
     shutdown_grace: Duration,
     shutdown_drain: Duration,
     lifecycle: Lifecycle,
@@ -140,6 +143,14 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.addr))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding METRICS_ADDR {addr}"))?,
+            ),
+            None => None,
+        };
         let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
         let mailer = Mailer::new(
             db.clone(),
@@ -205,10 +216,14 @@ impl Application {
         };
         let (shutdown_grace, shutdown_drain) =
             (state.config.shutdown_grace, state.config.shutdown_drain);
+        let retention = state.config.outbox_worker.then_some(state.config.retention);
+        let metrics = metrics_listener.map(|l| (l, metrics_router(state.clone())));
         Ok(Application {
             listener,
             router: router(state),
             port,
+            metrics,
+            retention,
             shutdown_grace,
             shutdown_drain,
             lifecycle,
@@ -222,6 +237,14 @@ impl Application {
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when `METRICS_ADDR` moved it off the app's port.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .and_then(|(l, _)| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     /// Serves until SIGTERM (drain, then stop) or SIGINT (stop now).
@@ -254,6 +277,21 @@ impl Application {
             self.caches,
             rx.clone(),
         ));
+        let retention = self
+            .retention
+            .map(|keep| tokio::spawn(retention_loop(self.db.clone(), keep, rx.clone())));
+        // Prometheus keeps scraping through the drain; the listener closes with the rest.
+        let metrics = self.metrics.map(|(listener, router)| {
+            let mut stop = rx.clone();
+            tokio::spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stopping| *stopping).await;
+                });
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            })
+        });
         // Nagle's algorithm with delayed ACKs costs an order of magnitude on small responses.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
@@ -300,7 +338,13 @@ impl Application {
             .map_or(grace, |at| grace.saturating_sub(at.elapsed()))
             .max(Duration::from_secs(1));
         let jobs = async {
-            for job in worker.into_iter().chain(expirer).chain([follower]) {
+            for job in worker
+                .into_iter()
+                .chain(expirer)
+                .chain(retention)
+                .chain(metrics)
+                .chain([follower])
+            {
                 let _ = job.await;
             }
         };
@@ -347,6 +391,31 @@ async fn payment_loop(
         passes += 1;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Hourly, on one replica at a time: deletes what is past its retention window.
+async fn retention_loop(
+    db: PgPool,
+    keep: domain::retention::Retention,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    use domain::jobs::{try_lock, Job};
+    while !*stop.borrow() {
+        match try_lock(&db, Job::Retention).await {
+            Ok(Some(mut lock)) => {
+                if let Err(e) = domain::retention::purge(lock.conn(), &keep).await {
+                    tracing::warn!(error = %e, "retention pass failed");
+                }
+                lock.release().await;
+            }
+            Ok(None) => tracing::debug!("another replica is running the retention pass"),
+            Err(e) => tracing::warn!(error = %e, "could not take the retention lock"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
             _ = stop.changed() => {}
         }
     }
@@ -402,6 +471,13 @@ fn cache_control(value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
 }
 
 /// The whole HTTP surface: operations, the JSON API, static assets and the Leptos app.
+/// The metrics listener's router: `/metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .with_state(state)
+}
+
 pub fn router(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
     let options = state.leptos_options.clone();
@@ -434,7 +510,7 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(30)))
         .with_signed(session_key);
 
-    Router::new()
+    let pages = Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/ready/pod", get(ops::pod_ready))
@@ -454,8 +530,15 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         // Every route so far tags its answer with its template, for the RED metrics.
-        .route_layer(axum::middleware::from_fn(ops::tag_route))
-        .route("/metrics", get(ops::metrics))
+        .route_layer(axum::middleware::from_fn(ops::tag_route));
+    // With METRICS_ADDR, /metrics lives on its own listener only (`metrics_router`), so
+    // whatever routes to this port (the public Ingress) cannot read it.
+    let pages = if config.metrics_addr.is_none() {
+        pages.route("/metrics", get(ops::metrics))
+    } else {
+        pages
+    };
+    pages
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(security::Origins::new(&config.public_url), security::csrf))
         .layer(axum::middleware::from_fn({

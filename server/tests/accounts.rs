@@ -1006,3 +1006,43 @@ async fn a_huge_login_email_is_refused_without_becoming_a_redis_key(db: PgPool) 
         &keys[0][..80.min(keys[0].len())]
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_forged_forwarded_for_line_before_the_proxys_own_is_not_the_client(db: PgPool) {
+    let app = spawn_with(
+        db,
+        &[
+            ("OUTBOX_WORKER", "off"),
+            ("RATE_LIMIT_WINDOW_SECS", "60"),
+            ("TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
+    // Every request carries the same forged first line; the proxy's line names the client.
+    let attempt = |i: usize, client: &'static str| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/auth/login",
+                json!({"email": format!("nobody{i}@example.com"), "password": "wrong password!"}),
+                &[("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", client)],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    for i in 0..5 {
+        assert_eq!(attempt(i, "198.51.100.20").await, 401);
+    }
+    assert_eq!(
+        attempt(5, "198.51.100.20").await,
+        429,
+        "the real client is limited"
+    );
+    assert_eq!(
+        attempt(6, "198.51.100.21").await,
+        401,
+        "another client behind the same forged line is not"
+    );
+}

@@ -382,3 +382,204 @@ async fn the_healthcheck_command_passes_on_a_live_server_and_fails_without_one(d
         "a 404 is not healthy"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn metrics_move_to_their_own_port_and_leave_the_apps(db: PgPool) {
+    let media = std::env::temp_dir().join(format!("bazaar-test-{}", uuid::Uuid::new_v4()));
+    let config = test_config(
+        &[("OUTBOX_WORKER", "off"), ("METRICS_ADDR", "127.0.0.1:0")],
+        &media,
+    );
+    let redis = Redis::new(&config.redis_url, format!("test:{}:", uuid::Uuid::new_v4()))
+        .expect("redis url");
+    let app = Application::build_with(config, db, redis)
+        .await
+        .expect("builds");
+    let (port, metrics) = (app.port(), app.metrics_port().expect("a metrics port"));
+    assert_ne!(port, metrics);
+    tokio::spawn(app.run_with_shutdown(std::future::pending()));
+    let get = |port: u16, path: &'static str| async move {
+        let res = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
+            .await
+            .expect("request");
+        (res.status().as_u16(), res.text().await.expect("body"))
+    };
+    assert_eq!(get(port, "/health").await.0, 200);
+    assert_eq!(
+        get(port, "/metrics").await.0,
+        404,
+        "what the Ingress reaches no longer serves metrics"
+    );
+    let (status, text) = get(metrics, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(text.contains("bazaar_http_requests_total"), "{text}");
+    assert!(text.contains("bazaar_outbox_events"), "{text}");
+    assert_eq!(
+        get(metrics, "/health").await.0,
+        404,
+        "the metrics port serves metrics only"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_scrape_reads_the_backlog_through_indexes_not_the_tables_history(db: PgPool) {
+    let mut tx = db.begin().await.expect("tx");
+    sqlx::query!(
+        "INSERT INTO outbox (topic, payload, status, processed_at)
+         SELECT 'history', '{}'::jsonb, 'done', now() FROM generate_series(1, 20000)"
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("history");
+    sqlx::query!(
+        "INSERT INTO outbox (topic, payload, status, created_at)
+         VALUES ('a', '{}', 'pending', now() - interval '90 seconds'), ('b', '{}', 'pending', now()),
+                ('c', '{}', 'pending', now()), ('d', '{}', 'dead', now())"
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("backlog");
+    sqlx::query!("ANALYZE outbox")
+        .execute(&mut *tx)
+        .await
+        .expect("analyze");
+    async fn scans(tx: &mut sqlx::PgConnection) -> i64 {
+        sqlx::query_scalar!(
+            r#"SELECT COALESCE(seq_scan, 0) AS "n!" FROM pg_stat_xact_user_tables WHERE relname = 'outbox'"#
+        )
+        .fetch_one(tx)
+        .await
+        .expect("stats")
+    }
+    let before = scans(&mut tx).await;
+    domain::metrics::refresh_outbox(&mut *tx).await;
+    assert_eq!(
+        scans(&mut tx).await,
+        before,
+        "a scrape must not scan the outbox's 20,000 delivered events"
+    );
+    let text = domain::metrics::render();
+    assert!(
+        text.contains("bazaar_outbox_events{status=\"pending\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bazaar_outbox_events{status=\"dead\"} 1"),
+        "{text}"
+    );
+    let age = text
+        .lines()
+        .find_map(|l| l.strip_prefix("bazaar_outbox_oldest_pending_age_seconds "))
+        .and_then(|v| v.parse::<i64>().ok())
+        .expect("the age gauge");
+    assert!(
+        (90..120).contains(&age),
+        "the oldest pending event's age: {age}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn retention_deletes_only_what_is_past_its_window_and_never_undelivered_events(db: PgPool) {
+    sqlx::query!(
+        "INSERT INTO outbox (topic, payload, status, processed_at, created_at) VALUES
+           ('old-done', '{}', 'done', now() - interval '8 days', now() - interval '8 days'),
+           ('new-done', '{}', 'done', now() - interval '6 days', now() - interval '6 days'),
+           ('old-pending', '{}', 'pending', NULL, now() - interval '100 days'),
+           ('old-dead', '{}', 'dead', NULL, now() - interval '100 days')"
+    )
+    .execute(&db)
+    .await
+    .expect("events");
+    sqlx::query!(
+        "INSERT INTO webhook_events (id, type, outcome, received_at) VALUES
+           ('evt_old', 't', 'ok', now() - interval '31 days'), ('evt_new', 't', 'ok', now() - interval '29 days')"
+    )
+    .execute(&db)
+    .await
+    .expect("receipts");
+    sqlx::query!(
+        "INSERT INTO emails (idempotency_key, to_address, subject, body, transport, created_at) VALUES
+           ('old', 'a@example.com', 's', 'b', 'dev_mailbox', now() - interval '31 days'),
+           ('new', 'a@example.com', 's', 'b', 'dev_mailbox', now() - interval '1 day')"
+    )
+    .execute(&db)
+    .await
+    .expect("emails");
+    let day = Duration::from_secs(86_400);
+    let keep = domain::retention::Retention {
+        outbox: 7 * day,
+        webhook_events: 30 * day,
+        emails: 30 * day,
+    };
+    let purged = domain::retention::purge(&mut db.acquire().await.expect("conn"), &keep)
+        .await
+        .expect("purge");
+    assert_eq!(
+        purged,
+        domain::retention::Purged {
+            outbox: 1,
+            webhook_events: 1,
+            emails: 1
+        }
+    );
+    let topics: Vec<String> = sqlx::query_scalar!("SELECT topic FROM outbox ORDER BY topic")
+        .fetch_all(&db)
+        .await
+        .expect("left");
+    assert_eq!(topics, ["new-done", "old-dead", "old-pending"]);
+    let receipts: Vec<String> = sqlx::query_scalar!("SELECT id FROM webhook_events")
+        .fetch_all(&db)
+        .await
+        .expect("receipts");
+    assert_eq!(receipts, ["evt_new"]);
+    let emails: Vec<String> = sqlx::query_scalar!("SELECT idempotency_key FROM emails")
+        .fetch_all(&db)
+        .await
+        .expect("emails");
+    assert_eq!(emails, ["new"]);
+    assert_eq!(
+        domain::retention::purge(&mut db.acquire().await.expect("conn"), &keep)
+            .await
+            .expect("again"),
+        domain::retention::Purged::default(),
+        "a second pass finds nothing"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_job_lock_dropped_without_release_is_free_for_the_next_replica(db: PgPool) {
+    use domain::jobs::{try_lock, Job};
+    // Two replicas' pools; this one keeps idle connections as long as production does.
+    let pool = || {
+        PgPoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .connect_with((*db.connect_options()).clone())
+    };
+    let (mine, other) = (pool().await.expect("pool"), pool().await.expect("pool"));
+    let held = try_lock(&mine, Job::Retention)
+        .await
+        .expect("lock")
+        .expect("free");
+    assert!(
+        try_lock(&other, Job::Retention)
+            .await
+            .expect("lock")
+            .is_none(),
+        "held elsewhere"
+    );
+    // A pass that panics or is cancelled drops its guard without releasing it.
+    drop(held);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(lock) = try_lock(&other, Job::Retention).await.expect("lock") {
+            lock.release().await;
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dropped lock was never freed: its connection went back to the pool holding it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

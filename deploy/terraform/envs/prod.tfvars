@@ -7,3 +7,5 @@ node_max_size        = 9
 db_instance_class    = "db.m6g.large"
 db_allocated_storage = 100
 redis_node_type      = "cache.m6g.large"
+admin_role_arn       = "arn:aws:iam::123456789012:role/bazaar-admin"
+github_repository    = "bazaar-shop/bazaar"

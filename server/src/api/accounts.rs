@@ -13,11 +13,19 @@ use tower_sessions::Session;
 use types::{AppError, Credentials, SignupRequest, TokenResponse, User};
 
 fn client_ip(state: &AppState, peer: SocketAddr, parts: &Parts) -> Option<std::net::IpAddr> {
+    // Every X-Forwarded-For header, in order: a proxy may add its own line after a
+    // client's, and the client's must not be the one read.
     let forwarded = parts
         .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    state.services.limiter.client_ip(Some(peer.ip()), forwarded)
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    state
+        .services
+        .limiter
+        .client_ip(Some(peer.ip()), Some(&forwarded))
 }
 
 /// `POST /api/users`: 201 user · 409 email taken · 422 invalid.

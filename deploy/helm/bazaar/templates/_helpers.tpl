@@ -19,6 +19,22 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- default (printf "%s-secrets" (include "bazaar.fullname" .)) .Values.existingSecret }}
 {{- end }}
 
+{{/* The migration hook's own Secret (DATABASE_URL only). It is a hook, recreated on every
+sync, so it must never be the Secret the running pods read. */}}
+{{- define "bazaar.migrateSecretName" -}}
+{{- default (printf "%s-migrate-secrets" (include "bazaar.fullname" .)) .Values.existingSecret }}
+{{- end }}
+
+{{/* Whether this release runs pods: every role but the blue/green router. */}}
+{{- define "bazaar.runsPods" -}}
+{{- if ne .Values.blueGreen.role "router" }}true{{ end }}
+{{- end }}
+
+{{/* The port /metrics is served on: METRICS_ADDR's, else the app's own. */}}
+{{- define "bazaar.metricsPort" -}}
+{{- with .Values.config.METRICS_ADDR }}{{ splitList ":" . | last }}{{ else }}8080{{ end }}
+{{- end }}
+
 {{/* The image to run: the given tag (the release workflow passes the git sha), else the chart's appVersion. */}}
 {{- define "bazaar.image" -}}
 {{- printf "%s:%s" .root.Values.image.repository (default .root.Chart.AppVersion .tag) }}
@@ -58,6 +74,11 @@ containers:
       - name: http
         containerPort: 8080
         protocol: TCP
+      {{- if .root.Values.config.METRICS_ADDR }}
+      - name: metrics
+        containerPort: {{ include "bazaar.metricsPort" .root }}
+        protocol: TCP
+      {{- end }}
     envFrom:
       - configMapRef:
           name: {{ include "bazaar.fullname" .root }}

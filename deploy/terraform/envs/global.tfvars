@@ -1,0 +1,2 @@
+domain_name       = "example.com"
+github_repository = "bazaar-shop/bazaar"
