@@ -41,34 +41,25 @@ impl RateLimiter {
         self.redis.key(&format!("rl:{key}"))
     }
 
-    /// Refuses with 429 when any of `keys` has reached `limit` (without counting this call).
-    pub async fn check(&self, keys: &[String], limit: Limit) -> Result<(), AppError> {
-        let Ok(mut conn) = self.redis.conn().await else {
-            return Ok(());
-        };
-        for key in keys {
-            let full = self.key(key);
-            let reply: redis::RedisResult<(Option<u32>, i64)> = redis::pipe()
-                .get(&full)
-                .ttl(&full)
-                .query_async(&mut conn)
-                .await;
-            match reply {
-                Ok((Some(count), ttl)) if count >= limit.max => return Err(limited(ttl, limit)),
-                Ok(_) => {}
-                Err(e) => {
-                    self.redis.failed(e);
-                    tracing::warn!("rate limiter unavailable; allowing");
-                }
-            }
-        }
-        Ok(())
+    /// Counts this event and refuses with 429 once a key goes over `limit`. The count is
+    /// taken first, atomically, so concurrent callers can never all pass a check that none
+    /// of them has counted yet.
+    pub async fn consume(&self, keys: &[String], limit: Limit) -> Result<(), AppError> {
+        self.attempt(keys, limit).await.map(|_| ())
     }
 
-    /// Counts one event against each of `keys`.
-    pub async fn record(&self, keys: &[String], limit: Limit) {
+    /// Counts one attempt against each of `keys` before it is evaluated: `INCR` first,
+    /// then compare. Past `limit` on any key the attempt is refused with 429 and its count
+    /// taken back, so at most `limit.max` attempts per window are ever evaluated, however
+    /// many arrive at once. An attempt that should not count after all (a login that
+    /// succeeded) is handed back with [`Attempt::refund`].
+    pub async fn attempt(&self, keys: &[String], limit: Limit) -> Result<Attempt, AppError> {
+        let uncounted = Attempt {
+            limiter: self.clone(),
+            keys: Vec::new(),
+        };
         let Ok(mut conn) = self.redis.conn().await else {
-            return;
+            return Ok(uncounted);
         };
         let secs = limit.window.as_secs().max(1) as i64;
         let mut pipe = redis::pipe();
@@ -76,24 +67,34 @@ impl RateLimiter {
             let full = self.key(key);
             // NX: the window starts at the first event and is not extended by later ones.
             pipe.incr(&full, 1)
-                .ignore()
                 .cmd("EXPIRE")
                 .arg(&full)
                 .arg(secs)
                 .arg("NX")
-                .ignore();
+                .ignore()
+                .ttl(&full);
         }
-        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-            self.redis.failed(e);
-            tracing::warn!("rate limiter unavailable; not counting");
+        let replies: Vec<i64> = match pipe.query_async(&mut conn).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.redis.failed(e);
+                tracing::warn!("rate limiter unavailable; allowing");
+                return Ok(uncounted);
+            }
+        };
+        let attempt = Attempt {
+            limiter: self.clone(),
+            keys: keys.to_vec(),
+        };
+        let over = replies
+            .chunks(2)
+            .find(|pair| pair.first().is_some_and(|&n| n > i64::from(limit.max)));
+        if let Some(pair) = over {
+            let ttl = pair.get(1).copied().unwrap_or(0);
+            attempt.refund().await;
+            return Err(limited(ttl, limit));
         }
-    }
-
-    /// Counts this event and refuses with 429 once a key goes over `limit`.
-    pub async fn consume(&self, keys: &[String], limit: Limit) -> Result<(), AppError> {
-        self.check(keys, limit).await?;
-        self.record(keys, limit).await;
-        Ok(())
+        Ok(attempt)
     }
 
     /// The client's address: the peer, or, when the peer is a trusted proxy, the
@@ -128,6 +129,33 @@ impl RateLimiter {
 
     fn trusted(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// One attempt, counted against its keys by [`RateLimiter::attempt`].
+#[must_use = "an attempt that should not count must be refunded"]
+pub struct Attempt {
+    limiter: RateLimiter,
+    keys: Vec<String>,
+}
+
+impl Attempt {
+    /// Takes the count back: the attempt is not one the limit is about (a successful login).
+    pub async fn refund(self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let Ok(mut conn) = self.limiter.redis.conn().await else {
+            return;
+        };
+        let mut pipe = redis::pipe();
+        for key in &self.keys {
+            pipe.decr(self.limiter.key(key), 1).ignore();
+        }
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            self.limiter.redis.failed(e);
+            tracing::warn!("rate limiter unavailable; an attempt stays counted");
+        }
     }
 }
 

@@ -1046,3 +1046,71 @@ async fn a_forged_forwarded_for_line_before_the_proxys_own_is_not_the_client(db:
         "another client behind the same forged line is not"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn thirty_concurrent_guesses_for_one_email_get_five_evaluations_at_most(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let (client, url) = (app.client.clone(), app.url("/api/auth/token"));
+        guesses.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": "ann@example.com", "password": format!("guess number {i}")}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        });
+    }
+    let mut statuses = guesses.join_all().await;
+    statuses.sort_unstable();
+    let evaluated = statuses.iter().filter(|&&s| s == 401).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(
+        (evaluated, refused),
+        (5, 25),
+        "each guess is counted before it is checked: {statuses:?}"
+    );
+    // The right password is refused too until the window ends, and counts nothing more.
+    let res = app
+        .post_json(
+            "/api/auth/token",
+            json!({"email": "ann@example.com", "password": PASSWORD}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 429);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_signups_from_one_address_stop_at_the_limit(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    let mut signups = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let (client, url) = (app.client.clone(), app.url("/api/users"));
+        signups.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": format!("user{i}@example.com"), "password": PASSWORD, "name": "U"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        });
+    }
+    let statuses = signups.join_all().await;
+    let created = statuses.iter().filter(|&&s| s == 201).count();
+    assert_eq!(
+        created, 10,
+        "ten signups per address and window: {statuses:?}"
+    );
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(users, 10);
+}

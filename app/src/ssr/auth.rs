@@ -99,11 +99,16 @@ pub fn client_ip(parts: &Parts, services: &Services) -> Option<IpAddr> {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    // Every X-Forwarded-For header, in order: a proxy may add its own line after a
+    // client's, and the client's must not be the one read.
     let forwarded = parts
         .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    services.limiter.client_ip(peer, forwarded)
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    services.limiter.client_ip(peer, Some(&forwarded))
 }
 
 /// The counters a login attempt is judged by. Only a well-formed address can name an
@@ -125,15 +130,18 @@ async fn checked_credentials(
     creds: &Credentials,
 ) -> Result<User, AppError> {
     let keys = login_keys(creds, ip);
-    let limit = login_limit(services);
-    services.limiter.check(&keys, limit).await?;
+    // Counted before Argon2 runs, so concurrent guesses cannot all slip past the limit.
+    let attempt = services
+        .limiter
+        .attempt(&keys, login_limit(services))
+        .await?;
     match services.accounts.authenticate(creds).await {
-        Err(err @ AppError::Unauthorized(_)) => {
+        Err(err @ AppError::Unauthorized(_)) => Err(err),
+        other => {
             // Only failures count: a shopper who signs in fine is never throttled.
-            services.limiter.record(&keys, limit).await;
-            Err(err)
+            attempt.refund().await;
+            other
         }
-        other => other,
     }
 }
 

@@ -4,39 +4,26 @@ use super::ApiJson;
 use crate::AppState;
 use app::ssr::auth::{self, RequireUser};
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{request::Parts, StatusCode},
     Json,
 };
-use std::net::SocketAddr;
 use tower_sessions::Session;
 use types::{AppError, Credentials, SignupRequest, TokenResponse, User};
 
-fn client_ip(state: &AppState, peer: SocketAddr, parts: &Parts) -> Option<std::net::IpAddr> {
-    // Every X-Forwarded-For header, in order: a proxy may add its own line after a
-    // client's, and the client's must not be the one read.
-    let forwarded = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    state
-        .services
-        .limiter
-        .client_ip(Some(peer.ip()), Some(&forwarded))
+/// The caller's address, read the one way the pages read it too.
+fn client_ip(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
+    auth::client_ip(parts, &state.services)
 }
 
 /// `POST /api/users`: 201 user · 409 email taken · 422 invalid.
 pub async fn signup(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     parts: Parts,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
     let new = body.parse()?;
-    let ip = client_ip(&state, peer, &parts);
+    let ip = client_ip(&state, &parts);
     let key = format!(
         "signup:ip:{}",
         ip.map(|ip| ip.to_string()).unwrap_or_default()
@@ -53,12 +40,11 @@ pub async fn signup(
 /// `POST /api/auth/login`: 200 user and a new session cookie · 401 · 429.
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     parts: Parts,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Json<User>, AppError> {
-    let ip = client_ip(&state, peer, &parts);
+    let ip = client_ip(&state, &parts);
     auth::login(&state.services, &session, ip, &creds)
         .await
         .map(Json)
@@ -73,11 +59,10 @@ pub async fn logout(session: Session) -> Result<StatusCode, AppError> {
 /// `POST /api/auth/token`: 200 `{"access_token","token_type","expires_in"}` · 401 · 429.
 pub async fn token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     parts: Parts,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Json<TokenResponse>, AppError> {
-    let ip = client_ip(&state, peer, &parts);
+    let ip = client_ip(&state, &parts);
     auth::token(&state.services, ip, &creds).await.map(Json)
 }
 
