@@ -471,6 +471,17 @@ fn cache_control(value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
 }
 
 /// The whole HTTP surface: operations, the JSON API, static assets and the Leptos app.
+/// The session cookie's name. In production it carries the `__Host-` prefix, so browsers
+/// accept it only when Secure, for this host alone and for every path: a sibling
+/// subdomain cannot plant or shadow a session for the shop.
+pub fn session_cookie_name(production: bool) -> &'static str {
+    if production {
+        "__Host-bazaar_session"
+    } else {
+        "bazaar_session"
+    }
+}
+
 /// The metrics listener's router: `/metrics` and nothing else.
 pub fn metrics_router(state: AppState) -> Router {
     Router::new()
@@ -503,7 +514,7 @@ pub fn router(state: AppState) -> Router {
 
     let session_key = Key::from(&Sha512::digest(config.session_secret.expose().as_bytes()));
     let sessions = SessionManagerLayer::new(RedisSessionStore::new(state.redis.clone()))
-        .with_name("bazaar_session")
+        .with_name(session_cookie_name(config.is_production()))
         .with_secure(config.is_production())
         .with_same_site(SameSite::Lax)
         .with_http_only(true)

@@ -88,15 +88,12 @@ async fn signup_with_invalid_fields_is_422_naming_each_field(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn malformed_and_mistyped_bodies_are_400(db: PgPool) {
+async fn malformed_bodies_and_bodies_that_are_not_objects_are_400(db: PgPool) {
     let app = app(db).await;
     for (body, content_type) in [
         ("{not json", "application/json"),
-        (
-            r#"{"email": 5, "password": [], "name": null}"#,
-            "application/json",
-        ),
-        (r#"{"email":"a@b.co"}"#, "application/json"),
+        (r#"["a@b.co", "password"]"#, "application/json"),
+        (r#""a@b.co""#, "application/json"),
         (
             r#"{"email":"a@b.co","password":"x","name":"y"}"#,
             "text/plain",
@@ -933,6 +930,14 @@ async fn production_session_cookies_are_secure(db: PgPool) {
     let app = spawn_with(db, common::PRODUCTION_ENV).await;
     let raw = login_set_cookie(&app).await;
     assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "{raw}");
+    // `__Host-`: Secure, Path=/ and no Domain, or browsers refuse it.
+    assert!(raw.starts_with("__Host-bazaar_session="), "{raw}");
+    assert!(raw.contains("Path=/"), "{raw}");
+    assert!(!raw.to_ascii_lowercase().contains("domain="), "{raw}");
+    // The session it names works.
+    let cookie = raw.split(';').next().expect("name=value").to_owned();
+    let me = app.get_with_cookie("/api/users/me", &cookie).await;
+    assert_eq!(me.status().as_u16(), 200);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -1113,4 +1118,38 @@ async fn concurrent_signups_from_one_address_stop_at_the_limit(db: PgPool) {
         .await
         .expect("count");
     assert_eq!(users, 10);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn missing_and_mistyped_fields_are_422_naming_each_field(db: PgPool) {
+    let app = app(db).await;
+    for (body, field) in [
+        (r#"{"email":"a@b.co"}"#, "password"),
+        (
+            r#"{"email": 5, "password": "long enough password", "name": "A"}"#,
+            "email",
+        ),
+        (
+            r#"{"email":"a@b.co","password":"long enough password","name":null}"#,
+            "name",
+        ),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/users"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status().as_u16(), 422, "{body}");
+        let json: Value = res.json().await.expect("error body");
+        assert_eq!(json["error"]["code"], "validation", "{json}");
+        assert!(json["error"]["fields"][field].is_array(), "{field}: {json}");
+    }
+    let users: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM users"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(users, 0, "nothing is written");
 }

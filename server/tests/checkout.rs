@@ -61,14 +61,15 @@ async fn bad_cart_input_is_refused_and_changes_nothing(db: PgPool) {
         assert_eq!(status, expected, "{sku} x{qty}: {body}");
         assert!(body["error"]["message"].is_string());
     }
-    let (status, _) = ann
+    let (status, body) = ann
         .send(
             app.client
                 .post(app.url("/api/cart/items"))
                 .json(&json!({"sku": MUG, "quantity": "two"})),
         )
         .await;
-    assert_eq!(status, 400, "a mistyped body is a 400");
+    assert_eq!(status, 422, "a mistyped field is a field error: {body}");
+    assert!(body["error"]["fields"]["quantity"].is_array(), "{body}");
     let cart = ann.cart().await;
     assert_eq!(cart["items"][0]["quantity"], 1, "nothing changed");
 
@@ -593,4 +594,30 @@ async fn when_redis_goes_away_browsing_works_carts_say_try_again_and_all_recover
         "and nothing was lost"
     );
     assert_eq!(app.get("/ready").await.status().as_u16(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_checkout_missing_the_city_is_422_naming_it_and_writes_nothing(db: PgPool) {
+    let app = spawn_seeded(db).await;
+    set_stock(&app.db, MUG, 10).await;
+    let mut ann = Shopper::new(&app);
+    ann.add(MUG, 1).await;
+    let mut body = guest_checkout();
+    body["shipping_address"]
+        .as_object_mut()
+        .expect("an address")
+        .remove("city");
+    let (status, answer) = ann.checkout("no-city", body).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["code"], "validation");
+    assert!(
+        answer["error"]["fields"]["shipping_address.city"].is_array(),
+        "{answer}"
+    );
+    let orders: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM orders"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(orders, 0);
+    assert_eq!(stock(&app.db, MUG).await, 10);
 }

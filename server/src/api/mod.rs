@@ -100,6 +100,10 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJ
     async fn from_request(req: Request<Body>, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            // Well-formed JSON whose fields do not fit: a field error (422) naming the field.
+            Err(axum::extract::rejection::JsonRejection::JsonDataError(e)) => {
+                Err(field_error(&e.body_text()))
+            }
             Err(rejection) => {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     return Err(AppError::BadRequest(
@@ -112,6 +116,38 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJ
                 )))
             }
         }
+    }
+}
+
+/// Turns serde's account of a body that does not fit its type into the contract's field
+/// errors: `shipping_address: missing field `city`` becomes 422 with
+/// `fields["shipping_address.city"]`. A body that is not an object at all (no field to
+/// name) stays a 400.
+fn field_error(text: &str) -> AppError {
+    let detail = text.split_once("target type: ").map_or(text, |(_, d)| d);
+    // serde_json appends the position, which helps no caller.
+    let detail = detail.rsplit_once(" at line ").map_or(detail, |(d, _)| d);
+    let (path, problem) = match detail.split_once(": ") {
+        Some((path, problem)) if !path.contains(' ') => (path, problem),
+        _ => (".", detail),
+    };
+    let path = if path == "." { "" } else { path };
+    let missing = problem
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'));
+    let (field, message) = match missing {
+        Some(name) if path.is_empty() => (name.to_owned(), "is required".to_owned()),
+        Some(name) => (format!("{path}.{name}"), "is required".to_owned()),
+        None if path.is_empty() => {
+            return AppError::BadRequest(format!("Invalid JSON body: {problem}"));
+        }
+        None => (path.to_owned(), problem.to_owned()),
+    };
+    let mut fields = types::FieldErrors::new();
+    fields.insert(field.clone(), vec![message.clone()]);
+    AppError::Validation {
+        message: format!("{field} {message}"),
+        fields,
     }
 }
 
@@ -144,4 +180,52 @@ async fn contract_errors(res: Response<Body>) -> Response<Body> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_error;
+    use types::AppError;
+
+    fn fields(e: &AppError) -> Vec<(String, Vec<String>)> {
+        e.fields()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_nested_field_is_named_by_its_path() {
+        let e = field_error("Failed to deserialize the JSON body into the target type: shipping_address: missing field `city` at line 1 column 80");
+        assert_eq!(e.status(), 422);
+        assert_eq!(
+            fields(&e),
+            [(
+                "shipping_address.city".to_owned(),
+                vec!["is required".to_owned()]
+            )]
+        );
+    }
+
+    #[test]
+    fn a_missing_top_level_field_and_a_mistyped_one_are_field_errors() {
+        let e = field_error("Failed to deserialize the JSON body into the target type: missing field `password` at line 1 column 20");
+        assert_eq!(fields(&e)[0].0, "password");
+        let e = field_error("Failed to deserialize the JSON body into the target type: items[0].quantity: invalid type: string \"2\", expected i64 at line 1 column 30");
+        assert_eq!(e.status(), 422);
+        assert_eq!(
+            fields(&e)[0],
+            (
+                "items[0].quantity".to_owned(),
+                vec!["invalid type: string \"2\", expected i64".to_owned()]
+            )
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_stays_a_bad_request() {
+        let e = field_error("Failed to deserialize the JSON body into the target type: invalid type: sequence, expected struct Credentials at line 1 column 0");
+        assert_eq!(e.status(), 400);
+    }
 }

@@ -366,7 +366,7 @@ fn storefront() -> Value {
         "components": {
         "securitySchemes": {
             "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
-            "session": { "type": "apiKey", "in": "cookie", "name": "bazaar_session" }
+            "session": { "type": "apiKey", "in": "cookie", "name": "bazaar_session", "description": "Set by login. Production names it `__Host-bazaar_session`." }
         },
         "schemas": {
             "CartLine": { "type": "object", "required": ["sku","name","quantity","unit_price","line_total"], "properties": {

@@ -133,13 +133,14 @@ pub async fn spawn_sharing(db: PgPool, overrides: &[(&str, &str)], prefix: &str)
     }
 }
 
-/// The `bazaar_session` cookie a response sets, as `name=value`.
+/// The session cookie a response sets (`bazaar_session`, or `__Host-bazaar_session` in
+/// production), as `name=value`.
 pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
     res.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("bazaar_session="))
+        .find(|v| v.starts_with("bazaar_session=") || v.starts_with("__Host-bazaar_session="))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
 }
 
