@@ -34,58 +34,45 @@ const BATCH: i64 = 5_000;
 /// in `server`), each batch committing on its own.
 #[tracing::instrument(skip(db))]
 pub async fn purge(db: &mut PgConnection, keep: &Retention) -> Result<Purged, AppError> {
-    let mut purged = Purged::default();
-    loop {
-        let n = sqlx::query!(
+    // Runs one DELETE … LIMIT BATCH until a batch comes back short, adding up the rows.
+    macro_rules! in_batches {
+        ($query:expr) => {{
+            let mut total = 0;
+            loop {
+                let n = $query.execute(&mut *db).await?.rows_affected();
+                total += n;
+                if n < BATCH as u64 {
+                    break total;
+                }
+            }
+        }};
+    }
+    let purged = Purged {
+        outbox: in_batches!(sqlx::query!(
             r#"DELETE FROM outbox WHERE id IN (
                    SELECT id FROM outbox
                    WHERE status = 'done' AND processed_at < now() - make_interval(secs => $1)
                    ORDER BY processed_at LIMIT $2)"#,
             keep.outbox.as_secs_f64(),
             BATCH
-        )
-        .execute(&mut *db)
-        .await?
-        .rows_affected();
-        purged.outbox += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
-    loop {
-        let n = sqlx::query!(
+        )),
+        webhook_events: in_batches!(sqlx::query!(
             r#"DELETE FROM webhook_events WHERE id IN (
                    SELECT id FROM webhook_events
                    WHERE received_at < now() - make_interval(secs => $1)
                    ORDER BY received_at LIMIT $2)"#,
             keep.webhook_events.as_secs_f64(),
             BATCH
-        )
-        .execute(&mut *db)
-        .await?
-        .rows_affected();
-        purged.webhook_events += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
-    loop {
-        let n = sqlx::query!(
+        )),
+        emails: in_batches!(sqlx::query!(
             r#"DELETE FROM emails WHERE id IN (
                    SELECT id FROM emails
                    WHERE created_at < now() - make_interval(secs => $1)
                    ORDER BY created_at LIMIT $2)"#,
             keep.emails.as_secs_f64(),
             BATCH
-        )
-        .execute(&mut *db)
-        .await?
-        .rows_affected();
-        purged.emails += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
+        )),
+    };
     if purged != Purged::default() {
         tracing::info!(?purged, "retention pass deleted expired rows");
     }
