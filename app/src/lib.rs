@@ -56,7 +56,8 @@ pub fn App() -> impl IntoView {
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title formatter=|title: String| {
-            if title.is_empty() { "Bazaar".to_owned() } else { format!("{title} · Bazaar") }
+            let title = if title.is_empty() { "Bazaar".to_owned() } else { format!("{title} · Bazaar") };
+            head_text(title)
         }/>
         <Router>
             <div class="site" data-hydrated=move || hydrated.get().to_string()>
@@ -112,4 +113,26 @@ pub fn set_http_status(code: u16) {
     ssr::set_status(code);
     #[cfg(not(feature = "ssr"))]
     let _ = code;
+}
+
+/// The title as `<title>` text. leptos_meta 0.8 writes the server-rendered title into the
+/// head unescaped, so a product named `</title><script>…` would leave it; the browser
+/// sets `document.title` as plain text, so only the server escapes.
+fn head_text(title: String) -> String {
+    if cfg!(feature = "ssr") {
+        let mut out = String::with_capacity(title.len());
+        for c in title.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+        out
+    } else {
+        title
+    }
 }

@@ -2,10 +2,11 @@
 //! the dashboard. Every action writes its audit entry (and its event, when others care)
 //! in the same transaction as the change.
 
+pub use crate::audit::{audit, Actor};
 use crate::catalog::Catalog;
-use crate::orders::{self, Orders};
+use crate::orders::Orders;
 use crate::outbox;
-use crate::payments::{PaymentError, Payments};
+use crate::payments::{refunds::RefundProgress, Payments};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 use types::admin::{
@@ -14,23 +15,6 @@ use types::admin::{
 };
 use types::{AppError, Currency, Money, Order, OrderStatus, Slug};
 use uuid::Uuid;
-
-/// Who is acting.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub id: Uuid,
-    pub email: String,
-}
-
-impl Actor {
-    /// The actor for a signed-in user.
-    pub fn of(user: &types::User) -> Result<Self, AppError> {
-        Ok(Actor {
-            id: Uuid::parse_str(&user.id).map_err(|e| AppError::internal("actor id", e))?,
-            email: user.email.clone(),
-        })
-    }
-}
 
 /// Parses an optional `YYYY-MM-DD` filter; a bad one is a 400 naming `field`.
 pub fn parse_day(field: &str, raw: Option<&str>) -> Result<Option<time::Date>, AppError> {
@@ -52,27 +36,6 @@ pub fn parse_status(raw: Option<&str>) -> Result<Option<OrderStatus>, AppError> 
             .map(Some)
             .ok_or_else(|| AppError::invalid_param("status", "is not an order status")),
     }
-}
-
-/// Writes one audit entry inside the caller's transaction.
-pub async fn audit(
-    tx: &mut PgConnection,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-    details: Value,
-) -> Result<(), AppError> {
-    sqlx::query!(
-        "INSERT INTO audit_log (actor_id, actor_email, action, target, details) VALUES ($1, $2, $3, $4, $5)",
-        actor.id,
-        actor.email,
-        action,
-        target,
-        details
-    )
-    .execute(tx)
-    .await?;
-    Ok(())
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -103,6 +66,45 @@ fn clash(err: sqlx::Error, slug: &str) -> AppError {
         }
     }
     AppError::from(err)
+}
+
+/// The stock an edit writes to a variant holding `on_hand` (read under its row lock):
+/// none unless the editor asked for a change from the value on hand.
+fn stock_to_write(v: &ValidVariant, on_hand: i32) -> Result<Option<i32>, AppError> {
+    let Some(wanted) = v.stock else {
+        return Ok(None);
+    };
+    match v.stock_was {
+        Some(was) if was == wanted => Ok(None),
+        Some(was) if was == on_hand => Ok(Some(wanted)),
+        Some(was) => Err(AppError::Conflict(format!(
+            "The stock of {} changed from {was} to {on_hand} while you were editing; nothing was saved. Reload the product and try again.",
+            v.sku
+        ))),
+        None if wanted == on_hand => Ok(None),
+        None => Err(AppError::Conflict(format!(
+            "The stock of {} is {on_hand}. To set it to {wanted}, send `stock_was` with the value you read, or adjust it by a delta.",
+            v.sku
+        ))),
+    }
+}
+
+/// An order after an admin action.
+#[derive(Clone, Debug)]
+pub struct OrderChange {
+    pub order: Order,
+    /// A refund is recorded but the provider has not confirmed it yet; it completes by
+    /// itself, and the order moves on then.
+    pub refund_pending: bool,
+}
+
+impl OrderChange {
+    fn done(order: Order) -> Self {
+        OrderChange {
+            order,
+            refund_pending: false,
+        }
+    }
 }
 
 /// The admin service.
@@ -271,7 +273,8 @@ impl Admin {
         Ok(())
     }
 
-    /// A new variant, with its opening stock in the inventory trail.
+    /// A new variant, with its opening stock in the inventory trail. `position` also
+    /// names the variant's row when its stock is missing (422).
     async fn add_variant(
         tx: &mut PgConnection,
         actor: &Actor,
@@ -280,12 +283,17 @@ impl Admin {
         position: usize,
         slug: &str,
     ) -> Result<(), AppError> {
-        Self::insert_variant(tx, product, v, position)
+        let stock = v.stock.ok_or_else(|| {
+            AppError::invalid_field(
+                &format!("variants[{position}].stock"),
+                "is required for a new variant",
+            )
+        })?;
+        Self::insert_variant(tx, product, v, stock, position)
             .await
             .map_err(|e| clash(e, slug))?;
-        if v.stock > 0 {
-            Self::record_stock(tx, actor, v.sku.as_str(), v.stock, v.stock, "initial stock")
-                .await?;
+        if stock > 0 {
+            Self::record_stock(tx, actor, v.sku.as_str(), stock, stock, "initial stock").await?;
         }
         Ok(())
     }
@@ -319,6 +327,7 @@ impl Admin {
         tx: &mut PgConnection,
         product: i64,
         v: &ValidVariant,
+        stock: i32,
         position: usize,
     ) -> Result<(), sqlx::Error> {
         sqlx::query!(
@@ -328,7 +337,7 @@ impl Admin {
             v.name,
             v.price.amount,
             v.price.currency.as_str(),
-            v.stock,
+            stock,
             i32::try_from(position).unwrap_or(i32::MAX)
         )
         .execute(tx)
@@ -359,8 +368,10 @@ impl Admin {
         Ok(())
     }
 
-    /// Applies a partial edit. A variant list replaces the old one by SKU; a stock change
-    /// made this way is recorded in the inventory trail like any adjustment.
+    /// Applies a partial edit. A variant list replaces the old one by SKU. Stock on hand
+    /// is only ever compare-and-set (see [`types::admin::VariantInput`]): a sale made
+    /// while the editor was open is never overwritten, and a mismatch is a 409 that
+    /// writes nothing. A removed variant leaves its stock history in the trail.
     pub async fn update_product(
         &self,
         actor: &Actor,
@@ -400,13 +411,17 @@ impl Admin {
         .map_err(|e| clash(e, &new_slug))?;
         if let Some(variants) = &patch.variants {
             let keep: Vec<String> = variants.iter().map(|v| v.sku.as_str().to_owned()).collect();
-            sqlx::query!(
-                "DELETE FROM variants WHERE product_id = $1 AND sku <> ALL($2)",
+            let removed = sqlx::query!(
+                "DELETE FROM variants WHERE product_id = $1 AND sku <> ALL($2) RETURNING sku, stock",
                 current.id,
                 &keep
             )
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+            for gone in removed.iter().filter(|r| r.stock > 0) {
+                Self::record_stock(&mut tx, actor, &gone.sku, -gone.stock, 0, "variant removed")
+                    .await?;
+            }
             for (position, v) in variants.iter().enumerate() {
                 let before = sqlx::query!(
                     "SELECT product_id, stock FROM variants WHERE sku = $1 FOR UPDATE",
@@ -422,24 +437,25 @@ impl Admin {
                         )));
                     }
                     Some(b) => {
+                        let stock = stock_to_write(v, b.stock)?;
                         sqlx::query!(
-                            "UPDATE variants SET name = $2, price_amount = $3, currency = $4, stock = $5, position = $6 WHERE sku = $1",
+                            "UPDATE variants SET name = $2, price_amount = $3, currency = $4, stock = COALESCE($5, stock), position = $6 WHERE sku = $1",
                             v.sku.as_str(),
                             v.name,
                             v.price.amount,
                             v.price.currency.as_str(),
-                            v.stock,
+                            stock,
                             i32::try_from(position).unwrap_or(i32::MAX)
                         )
                         .execute(&mut *tx)
                         .await?;
-                        if b.stock != v.stock {
+                        if let Some(stock) = stock {
                             Self::record_stock(
                                 &mut tx,
                                 actor,
                                 v.sku.as_str(),
-                                v.stock - b.stock,
-                                v.stock,
+                                stock - b.stock,
+                                stock,
                                 "set in product edit",
                             )
                             .await?;
@@ -651,27 +667,15 @@ impl Admin {
     ) -> Result<Order, AppError> {
         let uuid = Uuid::parse_str(id).map_err(|_| AppError::not_found("order"))?;
         let mut tx = self.db.begin().await?;
-        if let Err(current) = orders::transition_in(&mut tx, uuid, next, reason).await? {
+        let moved =
+            crate::audit::move_order_in(&mut tx, actor, uuid, next, reason, json!({})).await?;
+        if let Err(current) = moved {
             return Err(AppError::Conflict(format!(
                 "An order that is {current} cannot become {}.",
                 next.as_str()
             )));
         }
         extra(&mut tx, uuid).await?;
-        audit(
-            &mut tx,
-            actor,
-            &format!("order.{}", next.as_str()),
-            id,
-            json!({"reason": reason}),
-        )
-        .await?;
-        outbox::enqueue(
-            &mut tx,
-            outbox::topics::ORDER_STATUS_CHANGED,
-            json!({"order_id": id, "status": next.as_str()}),
-        )
-        .await?;
         tx.commit().await?;
         self.orders
             .get(id)
@@ -718,8 +722,9 @@ impl Admin {
     }
 
     /// Cancels an order before it ships and gives its stock back. An unpaid order's
-    /// payment page is closed first; a paid one is refunded through the provider.
-    pub async fn cancel(&self, actor: &Actor, id: &str) -> Result<Order, AppError> {
+    /// payment page is closed first; a paid one is refunded through the provider, and
+    /// becomes cancelled once the money is back (see [`Payments::refund_order`]).
+    pub async fn cancel(&self, actor: &Actor, id: &str) -> Result<OrderChange, AppError> {
         let order = self
             .orders
             .get(id)
@@ -728,23 +733,23 @@ impl Admin {
         match order.status {
             OrderStatus::PendingPayment => {
                 self.payments.close_session(id).await?;
-                self.move_order(
-                    actor,
-                    id,
-                    OrderStatus::Cancelled,
-                    "cancelled by the shop",
-                    async |_, _| Ok(()),
-                )
-                .await
+                let order = self
+                    .move_order(
+                        actor,
+                        id,
+                        OrderStatus::Cancelled,
+                        "cancelled by the shop",
+                        async |_, _| Ok(()),
+                    )
+                    .await?;
+                Ok(OrderChange::done(order))
             }
             OrderStatus::Paid => {
-                self.refund_money(id).await?;
-                self.move_order(
+                self.refund_into(
                     actor,
                     id,
                     OrderStatus::Cancelled,
                     "cancelled and refunded by the shop",
-                    async |_, _| Ok(()),
                 )
                 .await
             }
@@ -755,80 +760,35 @@ impl Admin {
         }
     }
 
-    /// Refunds a paid, shipped or delivered order in full, through the provider.
-    pub async fn refund(&self, actor: &Actor, id: &str) -> Result<Order, AppError> {
+    /// Refunds a paid, shipped or delivered order in full, through the provider. The
+    /// refund is recorded before the provider is called and finishes by itself if the
+    /// provider is slow or down (see [`Payments::refund_order`]).
+    pub async fn refund(&self, actor: &Actor, id: &str) -> Result<OrderChange, AppError> {
+        self.refund_into(actor, id, OrderStatus::Refunded, "refunded by the shop")
+            .await
+    }
+
+    async fn refund_into(
+        &self,
+        actor: &Actor,
+        id: &str,
+        then: OrderStatus,
+        reason: &str,
+    ) -> Result<OrderChange, AppError> {
+        let uuid = Uuid::parse_str(id).map_err(|_| AppError::not_found("order"))?;
+        let progress = self
+            .payments
+            .refund_order(actor, uuid, then, reason)
+            .await?;
         let order = self
             .orders
             .get(id)
             .await?
             .ok_or_else(|| AppError::not_found("order"))?;
-        if !order.status.can_become(OrderStatus::Refunded) {
-            return Err(AppError::Conflict(format!(
-                "An order that is {} cannot be refunded.",
-                order.status.as_str()
-            )));
-        }
-        self.refund_money(id).await?;
-        self.move_order(
-            actor,
-            id,
-            OrderStatus::Refunded,
-            "refunded by the shop",
-            async |_, _| Ok(()),
-        )
-        .await
-    }
-
-    /// Calls the provider's refund once per order: a latch set under the row lock makes a
-    /// second click a 409 instead of a second call; a failed call opens the latch again.
-    /// The latch stays set after success, so the provider's refund event leaves the status
-    /// to this action.
-    async fn refund_money(&self, id: &str) -> Result<(), AppError> {
-        let uuid = Uuid::parse_str(id).map_err(|_| AppError::not_found("order"))?;
-        let mut tx = self.db.begin().await?;
-        let row = sqlx::query!(
-            // A latch older than five minutes belongs to an attempt that died midway; the
-            // provider's idempotency key makes trying again safe.
-            "SELECT payment_intent, total_amount, COALESCE(refund_requested_at > now() - interval '5 minutes', false) AS \"latched!\" FROM orders WHERE id = $1 FOR UPDATE",
-            uuid
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if row.latched {
-            return Err(AppError::Conflict(
-                "A refund for this order is already under way.".to_owned(),
-            ));
-        }
-        let intent = row.payment_intent.ok_or_else(|| {
-            AppError::Conflict("This order has no recorded payment to refund.".to_owned())
-        })?;
-        sqlx::query!(
-            "UPDATE orders SET refund_requested_at = now() WHERE id = $1",
-            uuid
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let result = self
-            .payments
-            .provider()
-            .refund(&intent, row.total_amount, &format!("bazaar-refund-{id}"))
-            .await;
-        if let Err(e) = result {
-            sqlx::query!(
-                "UPDATE orders SET refund_requested_at = NULL WHERE id = $1",
-                uuid
-            )
-            .execute(&self.db)
-            .await?;
-            return Err(match e {
-                PaymentError::Declined(m) | PaymentError::Rejected(m) => {
-                    AppError::Conflict(format!("The payment provider refused the refund: {m}"))
-                }
-                unavailable => unavailable.into(),
-            });
-        }
-        Ok(())
+        Ok(OrderChange {
+            order,
+            refund_pending: progress == RefundProgress::Pending,
+        })
     }
 
     // ---- customers ------------------------------------------------------------------

@@ -104,10 +104,13 @@ impl Carts {
             let line_total = p
                 .price
                 .checked_mul(quantity)
-                .ok_or_else(|| AppError::internal("cart", "overflow"))?;
+                .ok_or_else(crate::orders::too_large)?;
+            if subtotal.currency != line_total.currency {
+                return Err(AppError::internal("cart", "mixed currencies"));
+            }
             subtotal = subtotal
                 .checked_add(line_total)
-                .ok_or_else(|| AppError::internal("cart", "mixed currencies"))?;
+                .ok_or_else(crate::orders::too_large)?;
             items.push(CartLine {
                 sku,
                 name: p.name.clone(),

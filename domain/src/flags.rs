@@ -1,7 +1,7 @@
 //! Feature flags: a small table in Postgres, read through a short in-process cache that
 //! the toggling replica clears at once (others follow within the cache lifetime).
 
-use crate::admin::{audit, Actor};
+use crate::audit::{audit, Actor};
 use crate::cache::TtlCache;
 use serde_json::json;
 use sqlx::PgPool;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod cache;
 pub mod cart;
 pub mod catalog;

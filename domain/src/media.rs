@@ -16,6 +16,11 @@ use types::AppError;
 /// The largest upload accepted.
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 
+/// The most pixels an upload may have: 24 megapixels, a 6000 × 4000 camera photo. A few
+/// compressed megabytes can claim far more; this is read from the header and refused
+/// before anything is decoded.
+pub const MAX_PIXELS: u64 = 24_000_000;
+
 /// Long edge of the product-page rendition, in pixels.
 pub const LARGE_EDGE: u32 = 1200;
 /// Long edge of the listing rendition, in pixels.
@@ -195,12 +200,20 @@ pub fn renditions(upload: &[u8]) -> Result<(Vec<u8>, Vec<u8>, String), AppError>
             )
         })
         .ok_or_else(|| invalid("That file is not a JPEG, PNG, WebP or GIF image."))?;
+    let (width, height) = ImageReader::with_format(std::io::Cursor::new(upload), format)
+        .into_dimensions()
+        .map_err(|_| invalid("The image could not be read; it may be damaged."))?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(invalid(&format!(
+            "The image is {width} × {height} pixels; upload one of at most 24 megapixels."
+        )));
+    }
     let mut reader = ImageReader::with_format(std::io::Cursor::new(upload), format);
     let mut limits = Limits::default();
-    // A small file can claim a huge canvas; refuse before allocating it.
+    // The header check above can be lied to by formats with several frames or layers.
     limits.max_image_width = Some(8_000);
     limits.max_image_height = Some(8_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_alloc = Some(128 * 1024 * 1024);
     reader.limits(limits);
     let img = reader.decode().map_err(|_| {
         invalid("The image could not be read; it may be damaged or too large in pixels.")
@@ -341,5 +354,50 @@ mod tests {
         let mut truncated = png(50, 50);
         truncated.truncate(60);
         assert_eq!(renditions(&truncated).expect_err("damaged").status(), 422);
+    }
+
+    /// The resident memory now and its peak since the last reset, in MiB.
+    fn rss_mib() -> (u64, u64) {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+                .map_or(0, |kib| kib / 1024)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    #[test]
+    fn a_small_file_claiming_49_megapixels_is_refused_before_it_is_decoded() {
+        use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+        use image::ImageEncoder;
+        let (width, height) = (7_000u32, 7_000u32);
+        let mut bomb = Vec::new();
+        {
+            let pixels = vec![0u8; (width * height) as usize];
+            PngEncoder::new_with_quality(&mut bomb, CompressionType::Fast, FilterType::NoFilter)
+                .write_image(&pixels, width, height, image::ExtendedColorType::L8)
+                .expect("png");
+        }
+        assert!(
+            bomb.len() < MAX_UPLOAD_BYTES,
+            "{} bytes pass the size check",
+            bomb.len()
+        );
+        // Reset the peak (Linux: 5 > clear_refs) so only what renditions() takes counts.
+        std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak");
+        let (rss, _) = rss_mib();
+        let err = renditions(&bomb).expect_err("too many pixels");
+        let (_, peak) = rss_mib();
+        assert_eq!(err.status(), 422);
+        assert!(err.to_string().contains("24 megapixels"), "{err}");
+        assert!(
+            peak.saturating_sub(rss) < 16,
+            "decoding took {} MiB",
+            peak - rss
+        );
     }
 }

@@ -42,10 +42,51 @@ impl Pricing {
         }
     }
 
-    /// Tax on `amount`, rounded half up to the minor unit.
-    pub fn tax(&self, amount: i64) -> i64 {
-        (amount * self.tax_bps + 5_000) / 10_000
+    /// Tax on `amount`, rounded half up to the minor unit; `None` past `i64`.
+    pub fn tax(&self, amount: i64) -> Option<i64> {
+        let tax = (i128::from(amount) * i128::from(self.tax_bps) + 5_000) / 10_000;
+        i64::try_from(tax).ok()
     }
+
+    /// What an order with goods worth `subtotal` costs with `shipping`: tax is on both.
+    /// Every step is checked; a sum past `i64` is a 409, never a wrapped total.
+    pub fn totals(&self, subtotal: i64, shipping: i64) -> Result<Totals, AppError> {
+        let base = subtotal.checked_add(shipping).ok_or_else(too_large)?;
+        let tax = self.tax(base).ok_or_else(too_large)?;
+        let total = base.checked_add(tax).ok_or_else(too_large)?;
+        Ok(Totals {
+            subtotal,
+            shipping,
+            tax,
+            total,
+        })
+    }
+}
+
+/// An order's charges in minor units of its currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Totals {
+    pub subtotal: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+/// The answer for an amount too large to add up.
+pub fn too_large() -> AppError {
+    AppError::Conflict(
+        "This order is too large to charge in one payment. Lower a quantity.".to_owned(),
+    )
+}
+
+/// The sum of `quantity × unit price` over lines, checked.
+pub fn subtotal(lines: impl IntoIterator<Item = (i64, i64)>) -> Result<i64, AppError> {
+    lines.into_iter().try_fold(0i64, |sum, (quantity, unit)| {
+        quantity
+            .checked_mul(unit)
+            .and_then(|line| sum.checked_add(line))
+            .ok_or_else(too_large)
+    })
 }
 
 /// A validated checkout.
@@ -133,10 +174,15 @@ impl Orders {
         if priced.iter().any(|p| p.4 != currency) {
             return Err(AppError::Conflict("The cart mixes currencies.".to_owned()));
         }
-        let subtotal: i64 = priced.iter().map(|p| p.2 * p.3).sum();
-        let shipping = self.pricing.shipping(input.method);
-        let tax = self.pricing.tax(subtotal + shipping);
-        let total = subtotal + shipping + tax;
+        let subtotal = subtotal(priced.iter().map(|p| (p.2, p.3)))?;
+        let Totals {
+            subtotal,
+            shipping,
+            tax,
+            total,
+        } = self
+            .pricing
+            .totals(subtotal, self.pricing.shipping(input.method))?;
         let user_id = input
             .user_id
             .as_deref()
@@ -395,15 +441,19 @@ impl Orders {
             .ok_or_else(|| AppError::not_found("order"))
     }
 
-    /// Cancels unpaid orders past their hold and gives their stock back, exactly once even
-    /// with several workers: rows are claimed with `SKIP LOCKED` and only released orders
-    /// get `stock_released_at`. Returns how many orders expired.
+    /// Cancels unpaid orders past their hold that never got a payment session, and gives
+    /// their stock back, exactly once even with several workers: rows are claimed with
+    /// `SKIP LOCKED` and only released orders get `stock_released_at`. An order with a
+    /// session is cancelled only once the provider confirms it closed (see
+    /// `Payments::expire_overdue`): until then it could still be paid. Returns how many
+    /// orders expired.
     pub async fn expire_unpaid(&self) -> Result<usize, AppError> {
         let mut tx = self.db.begin().await?;
         let expired = sqlx::query_scalar!(
             r#"UPDATE orders SET status = 'cancelled'
                WHERE id IN (SELECT id FROM orders
                             WHERE status = 'pending_payment' AND expires_at < now() AND stock_released_at IS NULL
+                              AND payment_session IS NULL
                               AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id
                                               AND p.status IN ('paid', 'refunded', 'review'))
                             ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)
@@ -494,8 +544,37 @@ mod tests {
             tax_bps: 825,
             ..Default::default()
         };
-        assert_eq!(p.tax(1000), 83); // 82.5 -> 83
-        assert_eq!(p.tax(0), 0);
-        assert_eq!(Pricing::default().tax(123_456), 0);
+        assert_eq!(p.tax(1000), Some(83)); // 82.5 -> 83
+        assert_eq!(p.tax(0), Some(0));
+        assert_eq!(Pricing::default().tax(123_456), Some(0));
+    }
+
+    #[test]
+    fn totals_past_i64_are_a_409_not_a_wrapped_number() {
+        let p = Pricing {
+            tax_bps: 825,
+            ..Pricing::default()
+        };
+        assert_eq!(
+            p.totals(i64::MAX - 1_000, 500).map_err(|e| e.status()),
+            Err(409),
+            "goods and shipping fit, their tax on top does not"
+        );
+        assert_eq!(
+            p.totals(i64::MAX - 10, 500).map_err(|e| e.status()),
+            Err(409)
+        );
+        assert_eq!(
+            subtotal([(3, i64::MAX / 2)]).map_err(|e| e.status()),
+            Err(409)
+        );
+        assert_eq!(
+            subtotal([(2, i64::MAX / 2), (1, 2)]).map_err(|e| e.status()),
+            Err(409)
+        );
+        let t = p
+            .totals(subtotal([(2, 1000), (1, 500)]).expect("fits"), 500)
+            .expect("fits");
+        assert_eq!((t.subtotal, t.tax, t.total), (2500, 248, 3248));
     }
 }

@@ -272,10 +272,51 @@ impl OutboxWorker {
                 self.release(&events[done..]).await?;
                 return Ok(done);
             }
-            let outcome = self.dispatcher.handle(event).await;
+            let outcome = self.handle_renewing(event, &events[done..]).await;
             self.complete(event, outcome).await?;
         }
         Ok(events.len())
+    }
+
+    /// Runs `event`'s handler while renewing the lease on it and on the rest of the batch
+    /// (`held`) every third of a lease, so a slow mail never lets another replica take
+    /// over an event this worker is still sending.
+    async fn handle_renewing(&self, event: &Event, held: &[Event]) -> Result<(), String> {
+        let handling = self.dispatcher.handle(event);
+        tokio::pin!(handling);
+        let mut renew = tokio::time::interval((self.lease / 3).max(Duration::from_millis(10)));
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is immediate, and the claim is fresh.
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut handling => return outcome,
+                _ = renew.tick() => {
+                    if let Err(e) = self.renew(held).await {
+                        tracing::warn!(error = %e, "could not renew the outbox lease");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Extends the lease on events this worker still holds. The attempt count each claim
+    /// raised fences the update: an event another worker has claimed since is left alone.
+    pub async fn renew(&self, held: &[Event]) -> Result<(), AppError> {
+        let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+        let ids: Vec<i64> = held.iter().map(|e| e.id).collect();
+        let attempts: Vec<i32> = held.iter().map(|e| e.attempts).collect();
+        sqlx::query!(
+            r#"UPDATE outbox o SET locked_until = now() + make_interval(secs => $3::bigint / 1000.0)
+               FROM UNNEST($1::bigint[], $2::int[]) AS held(id, attempts)
+               WHERE o.id = held.id AND o.attempts = held.attempts AND o.status = 'pending'"#,
+            &ids,
+            &attempts,
+            lease_ms
+        )
+        .execute(&self.db)
+        .await?;
+        Ok(())
     }
 
     /// Gives claimed events back unprocessed: unlocked, and the claim's attempt not counted.

@@ -12,8 +12,10 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Counts events per key in fixed windows. When Redis is unreachable it lets requests
-/// through (logging a warning): an outage must not lock every shopper out.
+/// Counts events per key in fixed windows. Every limit guards a credential (login, API
+/// tokens, signup, password reset and change), so when Redis is unreachable it fails
+/// closed with a 503: an outage must not become a window for unthrottled guessing, nor
+/// tell a guesser whether a password was right (logging in needs the session store too).
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Redis,
@@ -54,12 +56,9 @@ impl RateLimiter {
     /// many arrive at once. An attempt that should not count after all (a login that
     /// succeeded) is handed back with [`Attempt::refund`].
     pub async fn attempt(&self, keys: &[String], limit: Limit) -> Result<Attempt, AppError> {
-        let uncounted = Attempt {
-            limiter: self.clone(),
-            keys: Vec::new(),
-        };
         let Ok(mut conn) = self.redis.conn().await else {
-            return Ok(uncounted);
+            tracing::warn!("rate limiter unavailable; refusing");
+            return Err(unavailable());
         };
         let secs = limit.window.as_secs().max(1) as i64;
         let mut pipe = redis::pipe();
@@ -78,8 +77,8 @@ impl RateLimiter {
             Ok(r) => r,
             Err(e) => {
                 self.redis.failed(e);
-                tracing::warn!("rate limiter unavailable; allowing");
-                return Ok(uncounted);
+                tracing::warn!("rate limiter unavailable; refusing");
+                return Err(unavailable());
             }
         };
         let attempt = Attempt {
@@ -167,6 +166,12 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<std::net::SocketAddr>()
         .ok()
         .map(|a| a.ip().to_canonical())
+}
+
+fn unavailable() -> AppError {
+    AppError::Unavailable(
+        "Signing in is briefly unavailable. Please try again in a moment.".to_owned(),
+    )
 }
 
 fn limited(ttl: i64, limit: Limit) -> AppError {

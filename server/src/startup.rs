@@ -376,6 +376,9 @@ async fn payment_loop(
                     .inc_by(n as u64),
                 Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
             }
+            if let Err(e) = payments.retry_refunds().await {
+                tracing::warn!(error = %e, "retrying refunds failed");
+            }
             if reconcile {
                 if let Err(e) = payments.reconcile(reconcile_after).await {
                     tracing::warn!(error = %e, "payment reconciliation failed");

@@ -1153,3 +1153,173 @@ async fn missing_and_mistyped_fields_are_422_naming_each_field(db: PgPool) {
         .expect("count");
     assert_eq!(users, 0, "nothing is written");
 }
+
+async fn api_token(app: &TestApp, password: &str) -> String {
+    let res = app
+        .post_json(
+            "/api/auth/token",
+            json!({"email": "ann@example.com", "password": password}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.expect("token");
+    body["access_token"].as_str().expect("token").to_owned()
+}
+
+async fn me_with(app: &TestApp, auth: (&str, &str)) -> u16 {
+    app.client
+        .get(app.url("/api/users/me"))
+        .header(auth.0, auth.1)
+        .send()
+        .await
+        .expect("me")
+        .status()
+        .as_u16()
+}
+
+/// The reset token mailed for ann's latest request.
+async fn reset_token(app: &TestApp) -> String {
+    let accounts = domain::Accounts::new(
+        app.db.clone(),
+        domain::accounts::TokenKeys::new(&"x".repeat(40), std::time::Duration::from_secs(60)),
+    );
+    accounts
+        .request_password_reset(&types::Email::parse("ann@example.com").expect("email"))
+        .await
+        .expect("request");
+    sqlx::query_scalar!(
+        r#"SELECT payload->>'secret' AS "t!" FROM outbox WHERE topic = 'password_reset_requested' ORDER BY id DESC LIMIT 1"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("token")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_password_change_or_reset_signs_out_every_earlier_session_and_token(db: PgPool) {
+    let app = app(db).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let laptop = app.login("ann@example.com", PASSWORD).await;
+    let phone = app.login("ann@example.com", PASSWORD).await;
+    let bearer = format!("Bearer {}", api_token(&app, PASSWORD).await);
+    for auth in [
+        ("cookie", laptop.as_str()),
+        ("cookie", phone.as_str()),
+        ("authorization", bearer.as_str()),
+    ] {
+        assert_eq!(me_with(&app, auth).await, 200);
+    }
+
+    // A change from the laptop: a wrong current password changes nothing.
+    let change = |current: &str, new: &str| {
+        app.client
+            .post(app.url("/api/users/me/password"))
+            .header("cookie", &laptop)
+            .json(&json!({"current_password": current, "new_password": new}))
+    };
+    let wrong = change("not my password", "a brand new password")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(wrong.status().as_u16(), 422);
+    let body: Value = wrong.json().await.expect("json");
+    assert!(
+        body["error"]["fields"]["current_password"].is_array(),
+        "{body}"
+    );
+    assert_eq!(
+        me_with(&app, ("cookie", &phone)).await,
+        200,
+        "nothing changed yet"
+    );
+
+    let changed = change(PASSWORD, "a brand new password")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(changed.status().as_u16(), 204);
+    let laptop = session_cookie(&changed).expect("the laptop carries on under a new session id");
+    assert_eq!(
+        me_with(&app, ("cookie", &laptop)).await,
+        200,
+        "the changing session stays"
+    );
+    assert_eq!(
+        me_with(&app, ("cookie", &phone)).await,
+        401,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        me_with(&app, ("authorization", &bearer)).await,
+        401,
+        "the old token is dead"
+    );
+
+    // A reset: everything from before it dies, the session that changed the password too.
+    let bearer = format!("Bearer {}", api_token(&app, "a brand new password").await);
+    assert_eq!(me_with(&app, ("authorization", &bearer)).await, 200);
+    let token = reset_token(&app).await;
+    let reset = app
+        .client
+        .post(app.url("/rpc/accounts/password/reset"))
+        .form(&[
+            ("token", token.as_str()),
+            ("password", "the third password"),
+        ])
+        .send()
+        .await
+        .expect("reset");
+    assert!(reset.status().as_u16() < 400, "{}", reset.status());
+    assert_eq!(me_with(&app, ("cookie", &laptop)).await, 401);
+    assert_eq!(me_with(&app, ("authorization", &bearer)).await, 401);
+    let fresh = app.login("ann@example.com", "the third password").await;
+    assert_eq!(me_with(&app, ("cookie", &fresh)).await, 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_hundred_concurrent_bogus_resets_cost_no_hash_and_are_throttled(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    app.signup("ann@example.com", PASSWORD).await;
+    let peak_rss_mib = || {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .map_or(0, |kib| kib / 1024)
+    };
+    let before = peak_rss_mib();
+    let hashes = domain::accounts::hashes_started();
+    let mut resets = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let (client, url) = (app.client.clone(), app.url("/rpc/accounts/password/reset"));
+        resets.spawn(async move {
+            let token = format!("{i:064x}");
+            client
+                .post(url)
+                .form(&[
+                    ("token", token.as_str()),
+                    ("password", "a perfectly good password"),
+                ])
+                .send()
+                .await
+                .expect("reset")
+                .status()
+                .as_u16()
+        });
+    }
+    let statuses = resets.join_all().await;
+    let refused = statuses.iter().filter(|&&s| s == 400).count();
+    let throttled = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((refused, throttled), (10, 90), "{statuses:?}");
+    assert_eq!(
+        domain::accounts::hashes_started(),
+        hashes,
+        "a wrong token is turned away before Argon2 runs"
+    );
+    // A hundred Argon2 hashes at once would take 1.9 GiB.
+    let grew = peak_rss_mib().saturating_sub(before);
+    assert!(grew < 64, "peak memory grew {grew} MiB");
+}

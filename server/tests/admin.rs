@@ -810,3 +810,202 @@ async fn the_admin_forms_refuse_bad_input_with_4xx_and_write_nothing(db: PgPool)
         .expect("audit");
     assert_eq!(audit, 0, "refused actions leave no audit entry");
 }
+
+/// The product editor's form for the tea mug's blue variant, as the page posts it.
+fn editor_form<'a>(name: &'a str, stock: &'a str, stock_was: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("original_slug", "tea-mug"),
+        ("form[name]", name),
+        ("form[slug]", "tea-mug"),
+        ("form[category]", "kitchen"),
+        ("form[active]", "on"),
+        ("form[variants][0][sku]", "TEA-MUG-BLUE"),
+        ("form[variants][0][name]", "Blue"),
+        ("form[variants][0][price]", "14.00"),
+        ("form[variants][0][stock]", stock),
+        ("form[variants][0][stock_was]", stock_was),
+        ("form[variants][1][sku]", "TEA-MUG-RED"),
+        ("form[variants][1][name]", "Red"),
+        ("form[variants][1][price]", "15.00"),
+        ("form[variants][1][stock]", "0"),
+        ("form[variants][1][stock_was]", "0"),
+    ]
+}
+
+async fn trail_of(db: &PgPool, sku: &str) -> Vec<(i32, i32, String)> {
+    sqlx::query!(
+        "SELECT delta, stock_after, reason FROM inventory_adjustments WHERE sku = $1 ORDER BY id",
+        sku
+    )
+    .fetch_all(db)
+    .await
+    .expect("trail")
+    .into_iter()
+    .map(|r| (r.delta, r.stock_after, r.reason))
+    .collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_edit_saved_after_a_sale_keeps_the_sale_and_a_stale_stock_is_409(db: PgPool) {
+    const BLUE: &str = "TEA-MUG-BLUE";
+    let (app, admin) = app(db).await;
+    let mut mug = tea_mug();
+    mug["category"] = json!("kitchen");
+    sqlx::query!(
+        "UPDATE categories SET slug = 'kitchen' WHERE slug = $1",
+        category(&app.db).await
+    )
+    .execute(&app.db)
+    .await
+    .expect("a kitchen category");
+    let (status, created) = app
+        .call("POST", "/api/admin/products", &admin, Some(mug))
+        .await;
+    assert_eq!(status, 201, "{created}");
+
+    // The merchant opens the editor (blue: 5 on hand); a shopper then buys two.
+    let mut shopper = Shopper::new(&app);
+    assert_eq!(shopper.add(BLUE, 2).await.0, 200);
+    let (status, placed) = shopper.checkout("sale-1", guest_checkout()).await;
+    assert_eq!(status, 201, "{placed}");
+    let after_sale = stock(&app.db, BLUE).await;
+    assert_eq!(after_sale, 3, "the order holds two");
+
+    // Saving the page as loaded renames the product and leaves the stock to the sale.
+    let (status, body) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/products/save",
+        &editor_form("Tea Mug II", "5", "5"),
+    )
+    .await;
+    assert!(status < 400, "{status} {body}");
+    assert_eq!(
+        stock(&app.db, BLUE).await,
+        after_sale,
+        "the sale is not overwritten"
+    );
+    let (_, product) = app
+        .call("GET", "/api/admin/products/tea-mug", &admin, None)
+        .await;
+    assert_eq!(product["name"], "Tea Mug II");
+
+    // Typing a new stock on that stale page is refused, and nothing of the edit is saved.
+    let (status, body) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/products/save",
+        &editor_form("Tea Mug III", "20", "5"),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(stock(&app.db, BLUE).await, after_sale);
+    let (_, product) = app
+        .call("GET", "/api/admin/products/tea-mug", &admin, None)
+        .await;
+    assert_eq!(
+        product["name"], "Tea Mug II",
+        "the refused edit wrote nothing"
+    );
+
+    // With the value on hand it is a compare-and-set that lands, in the trail.
+    let (status, body) = rpc(
+        &app,
+        &admin,
+        "/rpc/admin/products/save",
+        &editor_form("Tea Mug II", "20", "3"),
+    )
+    .await;
+    assert!(status < 400, "{status} {body}");
+    assert_eq!(stock(&app.db, BLUE).await, 20);
+    let trail = trail_of(&app.db, BLUE).await;
+    assert_eq!(
+        trail.last(),
+        Some(&(17, 20, "set in product edit".to_owned())),
+        "{trail:?}"
+    );
+
+    // The API: an absolute stock without the value it replaces is a 409; leaving stock
+    // out edits the rest and keeps it.
+    let variant = |stock: Option<i64>, was: Option<i64>| {
+        let mut v =
+            json!({"sku": BLUE, "name": "Navy", "price": {"amount": 1400, "currency": "USD"}});
+        if let Some(s) = stock {
+            v["stock"] = json!(s);
+        }
+        if let Some(w) = was {
+            v["stock_was"] = json!(w);
+        }
+        json!({"variants": [v, {"sku": "TEA-MUG-RED", "name": "Red", "price": {"amount": 1500, "currency": "USD"}}]})
+    };
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/tea-mug",
+            &admin,
+            Some(variant(Some(50), None)),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/tea-mug",
+            &admin,
+            Some(variant(Some(50), Some(19))),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/tea-mug",
+            &admin,
+            Some(variant(None, None)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["variants"][0]["name"].as_str(),
+            stock(&app.db, BLUE).await
+        ),
+        (Some("Navy"), 20)
+    );
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/tea-mug",
+            &admin,
+            Some(variant(Some(25), Some(20))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["variants"][0]["stock"].as_i64()),
+        (200, Some(25)),
+        "{body}"
+    );
+
+    // Removing a variant keeps its history, closed by the removal.
+    let only_red = json!({"variants": [{"sku": "TEA-MUG-RED", "name": "Red", "price": {"amount": 1500, "currency": "USD"}}]});
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/tea-mug",
+            &admin,
+            Some(only_red),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let trail = trail_of(&app.db, BLUE).await;
+    assert_eq!(
+        trail.first(),
+        Some(&(5, 5, "initial stock".to_owned())),
+        "{trail:?}"
+    );
+    assert_eq!(
+        trail.last(),
+        Some(&(-25, 0, "variant removed".to_owned())),
+        "{trail:?}"
+    );
+}

@@ -621,3 +621,59 @@ async fn a_checkout_missing_the_city_is_422_naming_it_and_writes_nothing(db: PgP
     assert_eq!(orders, 0);
     assert_eq!(stock(&app.db, MUG).await, 10);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_total_past_i64_is_a_409_that_writes_nothing_and_admin_prices_are_bounded(db: PgPool) {
+    let app = spawn_seeded(db).await;
+    set_stock(&app.db, MUG, 10).await;
+    let mut ann = Shopper::new(&app);
+    assert_eq!(ann.add(MUG, 3).await.0, 200);
+    // A price from before the bound existed: three of them do not fit in an i64.
+    sqlx::query!(
+        "UPDATE variants SET price_amount = $2 WHERE sku = $1",
+        MUG,
+        i64::MAX / 2
+    )
+    .execute(&app.db)
+    .await
+    .expect("a huge legacy price");
+    let req = app.client.get(app.url("/api/cart"));
+    let (status, body) = ann.send(req).await;
+    assert_eq!(status, 409, "the cart: {body}");
+    let (status, body) = ann.checkout("huge-1", guest_checkout()).await;
+    assert_eq!(status, 409, "the checkout: {body}");
+    let orders: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM orders"#)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(
+        (orders, stock(&app.db, MUG).await),
+        (0, 10),
+        "nothing written"
+    );
+
+    let admin = app.admin("boss@example.com").await;
+    let price = |amount: i64| json!({"variants": [{"sku": MUG, "name": "Standard", "price": {"amount": amount, "currency": "USD"}}]});
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/classic-mug",
+            &admin,
+            Some(price(100_000_001)),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["variants[0].price"].is_array(),
+        "{body}"
+    );
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/classic-mug",
+            &admin,
+            Some(price(100_000_000)),
+        )
+        .await;
+    assert_eq!(status, 200, "the bound itself is a price: {body}");
+}

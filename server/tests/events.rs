@@ -445,3 +445,99 @@ async fn create_admin_reads_the_password_from_stdin_and_grants_the_role(db: PgPo
         .expect("json");
     assert_eq!(me["role"], "admin");
 }
+
+/// A mail server that takes `delay` to accept each message, counting what it accepted.
+async fn slow_smtp(delay: Duration) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 slow.test ESMTP\r\n").await;
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let reply: &[u8] = if in_data {
+                        if line != "." {
+                            continue;
+                        }
+                        in_data = false;
+                        tokio::time::sleep(delay).await;
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        b"250 queued\r\n"
+                    } else {
+                        match line
+                            .get(..4)
+                            .unwrap_or_default()
+                            .to_ascii_uppercase()
+                            .as_str()
+                        {
+                            "EHLO" | "HELO" => b"250 slow.test\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("smtp://127.0.0.1:{port}"), accepted)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_mail_slower_than_the_lease_is_sent_once_because_the_sender_renews_its_lease(db: PgPool) {
+    let app = app(db).await;
+    let (smtp, accepted) = slow_smtp(Duration::from_secs(3)).await;
+    let smtp_worker = || {
+        let mailer = Mailer::new(app.db.clone(), Some(&smtp), "shop@bazaar.test").expect("mailer");
+        let mut w = OutboxWorker::new(
+            app.db.clone(),
+            Dispatcher {
+                db: app.db.clone(),
+                mailer,
+                public_url: app.base.clone(),
+            },
+        );
+        w.lease = Duration::from_secs(1);
+        w
+    };
+    app.signup("ann@example.com", PASSWORD).await;
+    let sender = smtp_worker();
+    let sending = tokio::spawn(async move { sender.run_once().await });
+    // Well past the one-second lease, while the first worker is still sending.
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let other = smtp_worker();
+    assert_eq!(
+        other.run_once().await.expect("pass"),
+        0,
+        "the event is still held by the worker sending it"
+    );
+    assert_eq!(sending.await.expect("join").expect("pass"), 1);
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one welcome mail"
+    );
+    assert_eq!(
+        outbox_status(&app.db).await,
+        [("user_created".to_owned(), "done".to_owned())]
+    );
+}

@@ -135,3 +135,132 @@ async fn seeded_images_are_served_with_cache_headers(db: PgPool) {
     assert!(res.text().await.expect("svg").starts_with("<svg"));
     assert_eq!(app.get("/media/../Cargo.toml").await.status().as_u16(), 404);
 }
+
+/// A product name and description that try to leave the text they are put in.
+const HOSTILE_NAME: &str = r#"</title><script>alert(1)</script>"#;
+const HOSTILE_DESCRIPTION: &str = r#""><meta http-equiv="refresh" content="0;url=https://evil.example"><script>alert(2)</script>"#;
+
+/// The page's `<head>`, which must hold one title and none of the injected elements.
+fn head_of(html: &str) -> &str {
+    let start = html.find("<head>").expect("a head");
+    let end = html.find("</head>").expect("the head ends");
+    &html[start..end]
+}
+
+fn assert_inert(page: &str, html: &str) {
+    let head = head_of(html);
+    assert_eq!(
+        head.matches("<title>").count(),
+        1,
+        "{page}: one title\n{head}"
+    );
+    assert_eq!(
+        head.matches("</title>").count(),
+        1,
+        "{page}: the title is not closed early\n{head}"
+    );
+    assert!(
+        !head.contains("http-equiv=\"refresh\" content=\"0"),
+        "{page}: the description stays inside its attribute\n{head}"
+    );
+    for injected in ["<script>alert(1)", "<script>alert(2)", "<meta http-equiv"] {
+        assert!(
+            !html.contains(injected),
+            "{page}: `{injected}` reached the markup"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn hostile_product_text_stays_text_in_the_head_and_body_of_every_page_showing_it(db: PgPool) {
+    use common::shop::{guest_checkout, Shopper};
+    use serde_json::json;
+    let app = common::spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    common::seed(&app.db, &app.media_dir, 1).await;
+    let admin = app.admin("boss@example.com").await;
+    let category: String =
+        sqlx::query_scalar!("SELECT slug FROM categories ORDER BY position, id LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .expect("category");
+    let (status, product) = app
+        .call(
+            "POST",
+            "/api/admin/products",
+            &admin,
+            Some(json!({
+                "name": HOSTILE_NAME, "slug": "hostile", "description": HOSTILE_DESCRIPTION,
+                "category": category, "active": true,
+                "variants": [{"sku": "HOSTILE-1", "name": HOSTILE_NAME, "price": {"amount": 500, "currency": "USD"}, "stock": 5}]
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{product}");
+
+    let (status, html) = app.get_html("/products/hostile").await;
+    assert_eq!(status, 200);
+    assert_inert("product", &html);
+    assert!(
+        head_of(&html).contains(
+            "<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · Bazaar</title>"
+        ),
+        "the name is the title, as text:\n{}",
+        head_of(&html)
+    );
+    for page in [
+        format!("/categories/{category}"),
+        "/search?q=alert".to_owned(),
+        format!("/search?q={}", urlencode(HOSTILE_NAME)),
+        "/".to_owned(),
+    ] {
+        let (status, html) = app.get_html(&page).await;
+        assert_eq!(status, 200, "{page}");
+        assert_inert(&page, &html);
+    }
+
+    let mut shopper = Shopper::new(&app);
+    assert_eq!(shopper.add("HOSTILE-1", 1).await.0, 200);
+    let cookie = shopper.cookie.clone().expect("a cart cookie");
+    let html = app
+        .get_with_cookie("/cart", &cookie)
+        .await
+        .text()
+        .await
+        .expect("cart");
+    assert!(html.contains("&lt;/title&gt;"), "the cart shows the line");
+    assert_inert("cart", &html);
+    let (status, placed) = shopper.checkout("hostile-1", guest_checkout()).await;
+    assert_eq!(status, 201, "{placed}");
+    let order = placed["order_id"].as_str().expect("order id");
+    let html = app
+        .get_with_cookie(&format!("/orders/{order}"), &cookie)
+        .await
+        .text()
+        .await
+        .expect("order page");
+    assert!(
+        html.contains("&lt;/title&gt;"),
+        "the order page shows the line"
+    );
+    assert_inert("order", &html);
+
+    for page in ["/admin/products", "/admin/products/hostile"] {
+        let html = app
+            .get_with_cookie(page, &admin)
+            .await
+            .text()
+            .await
+            .expect(page);
+        assert!(html.contains("&lt;/title&gt;"), "{page} shows the name");
+        assert_inert(page, &html);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -763,8 +763,12 @@ mod stripe_double {
     async fn expire(
         State(d): State<Double>,
         axum::extract::Path(id): axum::extract::Path<String>,
+        headers: HeaderMap,
     ) -> axum::response::Response {
         d.expired.lock().expect("lock").push(id.clone());
+        if let Some(failure) = d.next(headers, format!("expire {id}")).await {
+            return failure;
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
         let body = d.sessions.lock().expect("lock").get(&id).cloned();
         match body {
@@ -1023,9 +1027,16 @@ async fn a_double_clicked_refund_calls_stripe_exactly_once(db: PgPool) {
         .filter(|(_, body)| field(body, "mode").is_none())
         .collect();
     assert_eq!(refunds.len(), 1, "Stripe was asked once");
+    let refund_id: uuid::Uuid = sqlx::query_scalar!(
+        "SELECT id FROM refunds WHERE order_id = $1",
+        uuid::Uuid::parse_str(&id).expect("uuid")
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("the refund is recorded");
     assert_eq!(
         refunds[0].0["idempotency-key"].to_str().expect("key"),
-        format!("bazaar-refund-{id}")
+        format!("bazaar-refund-{refund_id}")
     );
     assert_eq!(
         field(&refunds[0].1, "payment_intent").as_deref(),
@@ -1097,4 +1108,277 @@ async fn three_replicas_close_each_overdue_session_with_one_provider_call(db: Pg
     distinct.dedup();
     assert_eq!(distinct.len(), ids.len(), "no session closed twice");
     assert_eq!(stock(&db, MUG).await, 10, "every reservation released once");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_overdue_order_whose_session_cannot_be_closed_keeps_its_stock_until_stripe_confirms(
+    db: PgPool,
+) {
+    let double = Double::default();
+    let base = double.serve().await;
+    // The background jobs run (they do only with the outbox worker on), as in a replica.
+    let app = spawn_with(
+        db,
+        &[
+            ("STRIPE_SECRET_KEY", "sk_test_bazaar"),
+            ("STRIPE_API_BASE", base.as_str()),
+            ("STRIPE_TIMEOUT_MS", "300"),
+            ("STRIPE_WEBHOOK_SECRET", DOUBLE_SECRET),
+            ("ORDER_HOLD_SECS", "1"),
+        ],
+    )
+    .await;
+    common::seed(&app.db, &app.media_dir, 3).await;
+    set_stock(&app.db, MUG, 10).await;
+    let placed = place_order(&app).await;
+    let id = placed["order_id"].as_str().expect("id").to_owned();
+    let held = stock(&app.db, MUG).await;
+    assert!(held < 10, "the order holds stock");
+
+    // Stripe is down: every expire call fails, so the session may still be paid.
+    double.plan(&vec![Plan::ServerError; 1000]);
+    let tried = async {
+        while double.expired.lock().expect("lock").len() < 6 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), tried)
+        .await
+        .expect("the payment loop keeps trying to close the session");
+    assert_eq!(order_status(&app.db, &id).await, "pending_payment");
+    assert_eq!(
+        stock(&app.db, MUG).await,
+        held,
+        "nothing released while payable"
+    );
+
+    // Stripe is back: the next pass closes the session, then cancels and releases.
+    double.plan(&[]);
+    let cancelled = async {
+        while order_status(&app.db, &id).await != "cancelled" {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), cancelled)
+        .await
+        .expect("cancelled once Stripe confirmed the session closed");
+    assert_eq!(stock(&app.db, MUG).await, 10);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refund_reported_before_its_payment_and_a_dead_settlement_are_healed_by_reconciliation(
+    db: PgPool,
+) {
+    let app = app(db).await;
+    let placed = place_order(&app).await;
+    let id = placed["order_id"].as_str().expect("id").to_owned();
+    let session = session_of(&placed);
+    // The refund's event overtakes the payment's.
+    let charge = json!({"id": "ch_1", "object": "charge", "payment_intent": "pi_test_1",
+                        "refunded": true, "amount_refunded": total(&placed)});
+    let refunded = wire::event("evt_refund_first", "charge.refunded", charge, now()).to_string();
+    let (status, answer) = deliver_signed(&app, &refunded).await;
+    assert_eq!(status, 200);
+    assert!(
+        answer["outcome"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("deferred")),
+        "{answer}"
+    );
+    let paid = session_event(
+        &placed,
+        &session,
+        "checkout.session.completed",
+        "complete",
+        true,
+        total(&placed),
+    );
+    assert_eq!(deliver_signed(&app, &paid).await.1["outcome"], "paid");
+    // The settlement dies (say the mail server was down for hours).
+    sqlx::query!("UPDATE outbox SET status = 'dead', attempts = 8, last_error = 'smtp down' WHERE topic = 'payment_succeeded'")
+        .execute(&app.db)
+        .await
+        .expect("dead");
+    app.drain_outbox().await;
+    assert_eq!(
+        order_status(&app.db, &id).await,
+        "pending_payment",
+        "stranded"
+    );
+
+    let payments = payments_of(&app);
+    assert!(
+        payments
+            .reconcile(Duration::from_secs(3600))
+            .await
+            .expect("reconcile")
+            >= 1
+    );
+    app.drain_outbox().await;
+    assert_eq!(
+        order_status(&app.db, &id).await,
+        "paid",
+        "the dead settlement ran again"
+    );
+    assert_eq!(
+        payments
+            .reconcile(Duration::from_secs(3600))
+            .await
+            .expect("reconcile"),
+        1
+    );
+    assert_eq!(
+        order_status(&app.db, &id).await,
+        "refunded",
+        "the early refund applied late"
+    );
+    let outcome: String =
+        sqlx::query_scalar!("SELECT outcome FROM webhook_events WHERE id = 'evt_refund_first'")
+            .fetch_one(&app.db)
+            .await
+            .expect("outcome");
+    assert!(outcome.ends_with("(applied late)"), "{outcome}");
+    assert_eq!(
+        payments
+            .reconcile(Duration::from_secs(3600))
+            .await
+            .expect("reconcile"),
+        0,
+        "nothing is applied twice"
+    );
+}
+
+async fn paid_stripe_order(app: &TestApp) -> String {
+    let placed = place_order(app).await;
+    let id = placed["order_id"].as_str().expect("id").to_owned();
+    let session = format!("cs_test_{}", id.replace('-', ""));
+    let paid = session_event(
+        &placed,
+        &session,
+        "checkout.session.completed",
+        "complete",
+        true,
+        total(&placed),
+    );
+    let header = signature::header(DOUBLE_SECRET, now(), paid.as_bytes());
+    assert_eq!(deliver(app, &paid, &header).await.1["outcome"], "paid");
+    app.drain_outbox().await;
+    assert_eq!(order_status(&app.db, &id).await, "paid");
+    id
+}
+
+async fn wait_for_status(db: &PgPool, id: &str, want: &str, within: Duration) {
+    let reached = async {
+        while order_status(db, id).await != want {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(within, reached)
+        .await
+        .unwrap_or_else(|_| panic!("the order did not become {want} within {within:?}"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refund_that_outlasts_its_request_or_meets_an_outage_completes_by_itself(db: PgPool) {
+    let double = Double::default();
+    let base = double.serve().await;
+    // Stripe's timeout is longer than the admin's request waits, as in production; the
+    // background jobs run, as in a replica.
+    let app = spawn_with(
+        db,
+        &[
+            ("STRIPE_SECRET_KEY", "sk_test_bazaar"),
+            ("STRIPE_API_BASE", base.as_str()),
+            ("STRIPE_TIMEOUT_MS", "10000"),
+            ("STRIPE_WEBHOOK_SECRET", DOUBLE_SECRET),
+        ],
+    )
+    .await;
+    common::seed(&app.db, &app.media_dir, 3).await;
+    set_stock(&app.db, MUG, 10).await;
+    let admin = app.admin("boss@example.com").await;
+
+    // A slow provider: the request answers 202 in time, and the refund lands after it.
+    let slow = paid_stripe_order(&app).await;
+    double.plan(&[Plan::Slow(Duration::from_secs(7))]);
+    let started = std::time::Instant::now();
+    let (status, order) = app
+        .call(
+            "POST",
+            &format!("/api/admin/orders/{slow}/refund"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (202, Some("paid")),
+        "{order}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/admin/orders/{slow}/refund"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "a second click while it runs");
+    wait_for_status(&app.db, &slow, "refunded", Duration::from_secs(10)).await;
+
+    // An outage: every call fails until Stripe is back; the payment loop retries.
+    let down = paid_stripe_order(&app).await;
+    let held = stock(&app.db, MUG).await;
+    double.plan(&vec![Plan::ServerError; 3]);
+    let (status, order) = app
+        .call(
+            "POST",
+            &format!("/api/admin/orders/{down}/cancel"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, order["status"].as_str()),
+        (202, Some("paid")),
+        "{order}"
+    );
+    wait_for_status(&app.db, &down, "cancelled", Duration::from_secs(20)).await;
+    assert!(
+        stock(&app.db, MUG).await > held,
+        "the cancel released the order's stock"
+    );
+
+    let uuid = uuid::Uuid::parse_str(&down).expect("uuid");
+    let refund = sqlx::query!(
+        r#"SELECT id, status, attempts FROM refunds WHERE order_id = $1"#,
+        uuid
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("refund");
+    assert_eq!(refund.status, "succeeded");
+    assert!(refund.attempts >= 2, "retried: {}", refund.attempts);
+    let keys: Vec<String> = double
+        .seen()
+        .into_iter()
+        .filter(|(_, body)| {
+            field(body, "payment_intent").is_some() && field(body, "mode").is_none()
+        })
+        .filter_map(|(h, _)| {
+            h.get("idempotency-key")
+                .and_then(|k| k.to_str().ok())
+                .map(str::to_owned)
+        })
+        .filter(|k| k.ends_with(&refund.id.to_string()))
+        .collect();
+    assert!(
+        keys.len() >= 4,
+        "every try used the refund's one key: {keys:?}"
+    );
 }

@@ -411,6 +411,63 @@ async fn while_redis_is_down_browsing_answers_200_and_the_cart_503_with_retry_af
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn while_redis_is_down_credential_endpoints_answer_503_whatever_the_password(db: PgPool) {
+    let mut redis = OwnRedis::start();
+    let app = spawn_with(db, &[("REDIS_URL", &redis.url()), ("OUTBOX_WORKER", "off")]).await;
+    app.signup("ann@example.com", common::PASSWORD).await;
+
+    redis.stop();
+    // Neither the rate limit nor the answer may lapse: the right and the wrong password
+    // get the same refusal, so an outage is no window for guessing.
+    for path in ["/api/auth/login", "/api/auth/token"] {
+        for password in [common::PASSWORD, "not the password at all"] {
+            let res = app
+                .post_json(
+                    path,
+                    json!({"email": "ann@example.com", "password": password}),
+                    &[],
+                )
+                .await;
+            let status = res.status().as_u16();
+            let retry = res.headers().contains_key("retry-after");
+            assert_eq!((status, retry), (503, true), "{path} with {password:?}");
+        }
+    }
+    let signup = app
+        .post_json(
+            "/api/users",
+            json!({"email": "bob@example.com", "password": common::PASSWORD, "name": "Bob"}),
+            &[],
+        )
+        .await;
+    assert_eq!(signup.status().as_u16(), 503, "signups are throttled too");
+    let bob: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users WHERE email = 'bob@example.com'"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(bob, 0, "a refused signup writes nothing");
+
+    redis.resume();
+    let back = Instant::now();
+    loop {
+        let res = app
+            .post_json(
+                "/api/auth/token",
+                json!({"email": "ann@example.com", "password": common::PASSWORD}),
+                &[],
+            )
+            .await;
+        if res.status().as_u16() == 200 {
+            break;
+        }
+        assert!(back.elapsed() < Duration::from_secs(5), "not recovered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn while_redis_hangs_pages_wait_for_it_once_not_on_every_request(db: PgPool) {
     let redis = OwnRedis::start();
     let app = spawn_with(db, &[("REDIS_URL", &redis.url()), ("OUTBOX_WORKER", "off")]).await;

@@ -187,6 +187,27 @@ impl SignupRequest {
     }
 }
 
+/// `POST /api/users/me/password`: `{"current_password","new_password"}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl PasswordChange {
+    /// The new password, checked by the signup rules (422 on `new_password`); the current
+    /// one is only compared, so it is not parsed.
+    pub fn parse(&self) -> Result<Password, AppError> {
+        let mut errors = FormErrors::default();
+        if self.current_password.is_empty() {
+            errors.check::<(), _>("current_password", Err("is required"));
+        }
+        let new = errors.check("new_password", Password::parse(&self.new_password));
+        errors.finish()?;
+        new.ok_or_else(|| AppError::internal("password parse", "field missing after a clean check"))
+    }
+}
+
 /// Email and password, for login and for API tokens.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Credentials {

@@ -4,13 +4,22 @@
 use crate::{accounts::FormErrors, AppError, Money, OrderStatus, Sku, Slug};
 use serde::{Deserialize, Serialize};
 
-/// One variant as the admin writes it: `{"sku","name","price","stock"}`.
+/// One variant as the admin writes it: `{"sku","name","price","stock","stock_was"?}`.
+///
+/// A new variant needs its opening `stock`. On a variant that exists, stock moves only
+/// by compare-and-set: `stock` is written when `stock_was` is the value on hand (409
+/// otherwise), and leaving `stock` out, or sending the value on hand, leaves it alone.
+/// Sales in between are never overwritten; the inventory adjust action moves it by a delta.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantInput {
     pub sku: String,
     pub name: String,
     pub price: Money,
-    pub stock: i64,
+    #[serde(default)]
+    pub stock: Option<i64>,
+    /// The stock the editor read, for a compare-and-set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock_was: Option<i64>,
 }
 
 /// `POST /api/admin/products`.
@@ -79,8 +88,14 @@ pub struct ValidVariant {
     pub sku: Sku,
     pub name: String,
     pub price: Money,
-    pub stock: i32,
+    /// Required when the variant is created; see [`VariantInput`] for an existing one.
+    pub stock: Option<i32>,
+    pub stock_was: Option<i32>,
 }
+
+/// The highest price a variant may carry, in minor units: 1,000,000.00 in a two-decimal
+/// currency. Order totals of many such lines still stay far inside `i64`.
+pub const MAX_PRICE_MINOR: i64 = 100_000_000;
 
 /// A validated product (all fields present).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,8 +121,23 @@ fn text(errors: &mut FormErrors, field: &str, raw: &str, max: usize) -> Option<S
     errors.check(field, r)
 }
 
-/// Checks variants, naming each bad field as `variants[i].field`.
-pub fn parse_variants(errors: &mut FormErrors, variants: &[VariantInput]) -> Vec<ValidVariant> {
+fn stock_value(raw: Option<i64>) -> Result<Option<i32>, &'static str> {
+    raw.map(|s| {
+        i32::try_from(s)
+            .ok()
+            .filter(|s| *s >= 0)
+            .ok_or("must be a whole number from 0")
+    })
+    .transpose()
+}
+
+/// Checks variants, naming each bad field as `variants[i].field`. `creating` requires
+/// every variant's opening stock.
+pub fn parse_variants(
+    errors: &mut FormErrors,
+    variants: &[VariantInput],
+    creating: bool,
+) -> Vec<ValidVariant> {
     if variants.is_empty() {
         errors.check::<(), _>("variants", Err("at least one variant is required"));
     }
@@ -124,24 +154,36 @@ pub fn parse_variants(errors: &mut FormErrors, variants: &[VariantInput]) -> Vec
         let price = errors.check(
             &format!("variants[{i}].price"),
             if v.price.amount < 0 {
-                Err("must not be negative")
+                Err("must not be negative".to_owned())
+            } else if v.price.amount > MAX_PRICE_MINOR {
+                Err(format!(
+                    "must be at most {}",
+                    Money::new(MAX_PRICE_MINOR, v.price.currency)
+                ))
             } else {
                 Ok(v.price)
             },
         );
         let stock = errors.check(
             &format!("variants[{i}].stock"),
-            i32::try_from(v.stock)
-                .ok()
-                .filter(|s| *s >= 0)
-                .ok_or("must be a whole number from 0"),
+            match stock_value(v.stock) {
+                Ok(None) if creating => Err("is required"),
+                other => other,
+            },
         );
-        if let (Some(sku), Some(name), Some(price), Some(stock)) = (sku, name, price, stock) {
+        let stock_was = errors.check(
+            &format!("variants[{i}].stock_was"),
+            stock_value(v.stock_was),
+        );
+        if let (Some(sku), Some(name), Some(price), Some(stock), Some(stock_was)) =
+            (sku, name, price, stock, stock_was)
+        {
             out.push(ValidVariant {
                 sku,
                 name,
                 price,
                 stock,
+                stock_was,
             });
         }
     }
@@ -176,7 +218,7 @@ impl ProductInput {
             },
         );
         let category = errors.check("category", Slug::parse(self.category.trim()));
-        let variants = parse_variants(&mut errors, &self.variants);
+        let variants = parse_variants(&mut errors, &self.variants, true);
         errors.finish()?;
         match (name, slug, description, category) {
             (Some(name), Some(slug), Some(description), Some(category)) => Ok(ValidProduct {
@@ -235,7 +277,7 @@ impl ProductPatch {
         let variants = self
             .variants
             .as_deref()
-            .map(|v| parse_variants(&mut errors, v));
+            .map(|v| parse_variants(&mut errors, v, false));
         errors.finish()?;
         Ok(ProductEdit {
             name: name.flatten(),
@@ -384,8 +426,36 @@ mod tests {
             sku: sku.to_owned(),
             name: "Standard".to_owned(),
             price: Money::new(price, Currency::USD),
-            stock,
+            stock: Some(stock),
+            stock_was: None,
         }
+    }
+
+    #[test]
+    fn prices_are_bounded_and_new_variants_need_their_stock() {
+        let mut no_stock = variant("MUG-1", 100, 0);
+        no_stock.stock = None;
+        let input = ProductInput {
+            name: "Mug".to_owned(),
+            category: "kitchen".to_owned(),
+            variants: vec![variant("MUG-2", MAX_PRICE_MINOR + 1, 1), no_stock.clone()],
+            ..Default::default()
+        };
+        let fields = input
+            .parse()
+            .expect_err("invalid")
+            .fields()
+            .cloned()
+            .unwrap_or_default();
+        assert!(fields.contains_key("variants[0].price"), "{fields:?}");
+        assert!(fields.contains_key("variants[1].stock"), "{fields:?}");
+        // An edit may leave an existing variant's stock out: it stays as it is.
+        let patch = ProductPatch {
+            variants: Some(vec![no_stock, variant("MUG-3", MAX_PRICE_MINOR, 1)]),
+            ..Default::default()
+        };
+        let edit = patch.parse().expect("valid");
+        assert_eq!(edit.variants.map(|v| v[0].stock), Some(None));
     }
 
     #[test]

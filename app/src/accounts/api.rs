@@ -41,10 +41,10 @@ pub async fn signup(name: String, email: String, password: String) -> Result<Use
             .limiter
             .consume(&[ip_key], auth::signup_limit(&services))
             .await?;
-        let user = services.accounts.signup(&new).await?;
-        auth::start_session(&services, &session, &user).await?;
+        let signed_in = services.accounts.signup(&new).await?;
+        auth::start_session(&services, &session, &signed_in).await?;
         leptos_axum::redirect("/account");
-        Ok(user)
+        Ok(signed_in.user)
     }
     .await;
     respond(result)
@@ -186,8 +186,39 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
         let password = errors.check("password", types::Password::parse(&password));
         errors.finish()?;
         let password = password.ok_or_else(|| AppError::internal("reset", "password missing"))?;
-        services.accounts.reset_password(&token, &password).await?;
+        let (_, _, ip) = auth::request()?;
+        auth::reset_password(&services, ip, &token, &password).await?;
         leptos_axum::redirect("/login?reset=1");
+        Ok(())
+    }
+    .await;
+    respond(result)
+}
+
+/// Changes the signed-in user's password; their other sessions and tokens are signed out.
+#[server(prefix = "/rpc", endpoint = "accounts/password/change")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let result = async {
+        let services = services()?;
+        let (_, session, _) = auth::request()?;
+        let user = auth::require_user().await?;
+        let change = types::accounts::PasswordChange {
+            current_password,
+            new_password,
+        };
+        let new = change.parse()?;
+        auth::change_password(
+            &services,
+            Some(&session),
+            &user,
+            &change.current_password,
+            &new,
+        )
+        .await?;
+        leptos_axum::redirect("/account?password=changed");
         Ok(())
     }
     .await;

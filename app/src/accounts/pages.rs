@@ -2,8 +2,8 @@
 //! in-place submit with errors shown instantly after hydration.
 
 use super::api::{
-    get_account, AddAddress, DeleteAddress, Login, Logout, RequestPasswordReset, ResetPassword,
-    Signup, UpdateProfile,
+    get_account, AddAddress, ChangePassword, DeleteAddress, Login, Logout, RequestPasswordReset,
+    ResetPassword, Signup, UpdateProfile,
 };
 use crate::layout::ErrorView;
 use leptos::prelude::*;
@@ -140,6 +140,8 @@ pub fn LogoutButton() -> impl IntoView {
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let profile = ServerAction::<UpdateProfile>::new();
+    let password = ServerAction::<ChangePassword>::new();
+    let changed = move || use_query_map().read().get("password").as_deref() == Some("changed");
     let add = ServerAction::<AddAddress>::new();
     let delete = ServerAction::<DeleteAddress>::new();
     let data = Resource::new(
@@ -153,6 +155,7 @@ pub fn AccountPage() -> impl IntoView {
         |_| get_account(),
     );
     let profile_error = last_error(profile.value());
+    let password_error = last_error(password.value());
     let add_error = last_error(add.value());
     let delete_error = last_error(delete.value());
     view! {
@@ -179,6 +182,22 @@ pub fn AccountPage() -> impl IntoView {
                                     <input id="profile-name" name="name" value=account.user.name.clone() required maxlength="100"/>
                                     <FieldMessage error=profile_error field="name"/>
                                     <button type="submit">"Save"</button>
+                                </ActionForm>
+                            </section>
+                            <section aria-labelledby="password-heading" class="panel">
+                                <h2 id="password-heading">"Password"</h2>
+                                <Show when=changed>
+                                    <p class="notice" role="status">"Your password is changed. Every other device was signed out."</p>
+                                </Show>
+                                <FormAlert error=password_error/>
+                                <ActionForm action=password>
+                                    <label for="current-password">"Current password"</label>
+                                    <input id="current-password" name="current_password" type="password" autocomplete="current-password" required/>
+                                    <FieldMessage error=password_error field="current_password"/>
+                                    <label for="new-password">"New password"</label>
+                                    <input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength=Password::MIN_CHARS.to_string() maxlength=Password::MAX_CHARS.to_string()/>
+                                    <FieldMessage error=password_error field="new_password"/>
+                                    <button type="submit">"Change password"</button>
                                 </ActionForm>
                             </section>
                             <section aria-labelledby="addresses-heading" class="panel">

@@ -24,6 +24,9 @@ pub struct VariantForm {
     pub price: String,
     #[serde(default)]
     pub stock: String,
+    /// The stock shown when the form was loaded (hidden), for the compare-and-set.
+    #[serde(default)]
+    pub stock_was: String,
 }
 
 /// The product form.
@@ -63,19 +66,24 @@ impl ProductForm {
                 &format!("variants[{i}].price"),
                 types::Money::parse_major(&v.price, types::Currency::USD),
             );
-            let stock = errors.check(
-                &format!("variants[{i}].stock"),
-                v.stock
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| "enter a whole number"),
-            );
-            if let (Some(price), Some(stock)) = (price, stock) {
+            let whole = |field: &str, raw: &str| {
+                let raw = raw.trim();
+                (!raw.is_empty())
+                    .then(|| raw.parse::<i64>().map_err(|_| "enter a whole number"))
+                    .transpose()
+                    .map_err(|e| (format!("variants[{i}].{field}"), e))
+            };
+            let stock =
+                whole("stock", &v.stock).map_err(|(f, e)| errors.check::<(), _>(&f, Err(e)));
+            let stock_was = whole("stock_was", &v.stock_was)
+                .map_err(|(f, e)| errors.check::<(), _>(&f, Err(e)));
+            if let (Some(price), Ok(stock), Ok(stock_was)) = (price, stock, stock_was) {
                 variants.push(types::admin::VariantInput {
                     sku: v.sku.clone(),
                     name: v.name.clone(),
                     price,
                     stock,
+                    stock_was,
                 });
             }
         }
@@ -293,8 +301,10 @@ pub async fn order_action(id: String, action: String) -> Result<Order, AppError>
         let admin = &services()?.admin;
         let order = match action.as_str() {
             "deliver" => admin.deliver(&actor, &id).await?,
-            "cancel" => admin.cancel(&actor, &id).await?,
-            "refund" => admin.refund(&actor, &id).await?,
+            // A refund the provider has not confirmed yet finishes by itself; the order
+            // page shows it moving on once it does.
+            "cancel" => admin.cancel(&actor, &id).await?.order,
+            "refund" => admin.refund(&actor, &id).await?.order,
             _ => return Err(AppError::BadRequest(format!("unknown action `{action}`"))),
         };
         redirect_plain_form(&format!("/admin/orders/{id}"));

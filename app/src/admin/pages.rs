@@ -232,7 +232,8 @@ fn ProductEditor(
         }
     });
     let p = product.clone();
-    let mut rows: Vec<(String, String, String, String)> = p
+    // The last field is the stock the page shows for a saved variant.
+    let mut rows: Vec<(String, String, String, String, Option<String>)> = p
         .as_ref()
         .map(|p| {
             p.variants
@@ -243,6 +244,7 @@ fn ProductEditor(
                         v.name.clone(),
                         v.price.to_plain(),
                         v.stock.to_string(),
+                        Some(v.stock.to_string()),
                     )
                 })
                 .collect()
@@ -288,7 +290,7 @@ fn ProductEditor(
                 <table class="admin-table">
                     <thead><tr><th scope="col">"SKU"</th><th scope="col">"Name"</th><th scope="col">"Price (USD)"</th><th scope="col">"Stock"</th></tr></thead>
                     <tbody>
-                        {rows.into_iter().enumerate().map(|(i, (sku, name, price, stock))| {
+                        {rows.into_iter().enumerate().map(|(i, (sku, name, price, stock, stock_was))| {
                             let (sku_hint, check_sku) = live_check(|v| types::Sku::parse(v).map(|_| ()).map_err(|e| e.to_string()));
                             let (price_hint, check_price) = live_check(|v| {
                                 types::Money::parse_major(v, types::Currency::USD).map(|_| ()).map_err(|e| e.to_string())
@@ -304,6 +306,8 @@ fn ProductEditor(
                                     <p class="field-hint" aria-live="polite">{price_hint}</p>
                                     <FieldMessage error field=format!("variants[{i}].price")/></td>
                                 <td><input aria-label=format!("Stock {}", i + 1) name=format!("form[variants][{i}][stock]") inputmode="numeric" value=stock/>
+                                    // What the page showed: the server writes a new value only if nothing sold meanwhile.
+                                    {stock_was.map(|was| view! { <input type="hidden" name=format!("form[variants][{i}][stock_was]") value=was/> })}
                                     <FieldMessage error field=format!("variants[{i}].stock")/></td>
                             </tr>
                         }}).collect_view()}

@@ -44,16 +44,17 @@ pub async fn get_checkout() -> Result<CheckoutSummary, AppError> {
         let pricing = &services.orders.pricing;
         let currency = cart.subtotal.currency;
         let total = |shipping: i64| {
-            let base = cart.subtotal.amount + shipping;
-            Money::new(base + pricing.tax(base), currency)
+            pricing
+                .totals(cart.subtotal.amount, shipping)
+                .map(|t| Money::new(t.total, currency))
         };
         let saved_addresses = match &user {
             Some(u) => services.accounts.addresses(&u.id).await?,
             None => Vec::new(),
         };
         Ok(CheckoutSummary {
-            standard_total: total(pricing.standard_shipping),
-            express_total: total(pricing.express_shipping),
+            standard_total: total(pricing.standard_shipping)?,
+            express_total: total(pricing.express_shipping)?,
             standard_shipping: Money::new(pricing.standard_shipping, currency),
             express_shipping: Money::new(pricing.express_shipping, currency),
             tax_bps: pricing.tax_bps,

@@ -3,7 +3,7 @@
 //! the default: no user is `Unauthorized`, a user without the role is `Forbidden`.
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use domain::{cart::CartOwner, ratelimit::Limit, Services};
+use domain::{accounts::Authenticated, cart::CartOwner, ratelimit::Limit, Services};
 use http::{header, request::Parts, HeaderMap};
 use leptos::prelude::*;
 use std::net::{IpAddr, SocketAddr};
@@ -12,6 +12,10 @@ use types::{AppError, Credentials, Role, TokenResponse, User};
 
 /// The session key holding the signed-in user's id.
 pub const USER_KEY: &str = "user_id";
+
+/// The session key holding the credential version the session was signed in under.
+/// Sessions from before this key existed were signed in under the first version.
+pub const AUTH_VERSION_KEY: &str = "auth_version";
 
 /// Failed logins (and token requests) allowed per email and per IP in one window.
 pub fn login_limit(services: &Services) -> Limit {
@@ -58,11 +62,16 @@ pub async fn resolve(
             .ok_or_else(|| {
                 AppError::Unauthorized("Authorization must be `Bearer <token>`.".to_owned())
             })?;
-        let id = services.accounts.verify_token(token.trim())?;
-        return match services.accounts.find(&id).await? {
+        let subject = services.accounts.verify_token(token.trim())?;
+        return match services
+            .accounts
+            .find_at(&subject.user_id, subject.version)
+            .await?
+        {
             Some(user) => Ok(Some(user)),
             None => Err(AppError::Unauthorized(
-                "This account no longer exists.".to_owned(),
+                "This token is no longer valid: the account is gone or its password changed."
+                    .to_owned(),
             )),
         };
     }
@@ -70,10 +79,22 @@ pub async fn resolve(
         return Ok(None);
     };
     let id: Option<String> = session.get(USER_KEY).await.map_err(session_unavailable)?;
-    match id {
-        Some(id) => services.accounts.find(&id).await,
-        None => Ok(None),
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let version: Option<i32> = session
+        .get(AUTH_VERSION_KEY)
+        .await
+        .map_err(session_unavailable)?;
+    let user = services.accounts.find_at(&id, version.unwrap_or(1)).await?;
+    if user.is_none() {
+        // Signed in before a password change (or the account is gone): sign it out, so
+        // the stale cookie is deleted rather than carried around.
+        if let Err(e) = session.flush().await {
+            tracing::warn!(error = %e, "could not delete a stale session");
+        }
     }
+    Ok(user)
 }
 
 /// Requires a signed-in user (401 otherwise).
@@ -128,7 +149,7 @@ async fn checked_credentials(
     services: &Services,
     ip: Option<IpAddr>,
     creds: &Credentials,
-) -> Result<User, AppError> {
+) -> Result<Authenticated, AppError> {
     let keys = login_keys(creds, ip);
     // Counted before Argon2 runs, so concurrent guesses cannot all slip past the limit.
     let attempt = services
@@ -152,9 +173,9 @@ pub async fn login(
     ip: Option<IpAddr>,
     creds: &Credentials,
 ) -> Result<User, AppError> {
-    let user = checked_credentials(services, ip, creds).await?;
-    start_session(services, session, &user).await?;
-    Ok(user)
+    let signed_in = checked_credentials(services, ip, creds).await?;
+    start_session(services, session, &signed_in).await?;
+    Ok(signed_in.user)
 }
 
 /// The session key of a guest's cart id.
@@ -164,12 +185,17 @@ pub const CART_KEY: &str = "cart_id";
 pub async fn start_session(
     services: &Services,
     session: &Session,
-    user: &User,
+    signed_in: &Authenticated,
 ) -> Result<(), AppError> {
+    let user = &signed_in.user;
     let guest_cart: Option<String> = session.get(CART_KEY).await.map_err(session_unavailable)?;
     session.cycle_id().await.map_err(session_unavailable)?;
     session
         .insert(USER_KEY, &user.id)
+        .await
+        .map_err(session_unavailable)?;
+    session
+        .insert(AUTH_VERSION_KEY, signed_in.version)
         .await
         .map_err(session_unavailable)?;
     if let Some(guest) = guest_cart {
@@ -222,8 +248,72 @@ pub async fn token(
     ip: Option<IpAddr>,
     creds: &Credentials,
 ) -> Result<TokenResponse, AppError> {
-    let user = checked_credentials(services, ip, creds).await?;
-    services.accounts.issue_token(&user)
+    let signed_in = checked_credentials(services, ip, creds).await?;
+    services.accounts.issue_token(&signed_in)
+}
+
+/// Wrong reset tokens allowed per IP in fifteen windows: enough for a shopper who
+/// mistypes a link, never a search of the token space.
+pub fn reset_confirm_limit(services: &Services) -> Limit {
+    Limit {
+        max: 10,
+        window: services.limiter.window() * 15,
+    }
+}
+
+/// Sets a new password with an emailed token, throttled per IP: only wrong tokens count.
+pub async fn reset_password(
+    services: &Services,
+    ip: Option<IpAddr>,
+    token: &str,
+    password: &types::Password,
+) -> Result<User, AppError> {
+    let key = format!(
+        "reset-confirm:ip:{}",
+        ip.map(|ip| ip.to_string()).unwrap_or_default()
+    );
+    let attempt = services
+        .limiter
+        .attempt(&[key], reset_confirm_limit(services))
+        .await?;
+    let user = services.accounts.reset_password(token, password).await?;
+    attempt.refund().await;
+    Ok(user)
+}
+
+/// Current-password guesses allowed per account in one window, like logins.
+fn password_change_limit(services: &Services) -> Limit {
+    login_limit(services)
+}
+
+/// Changes the caller's password. Every other session and token of theirs is signed out;
+/// this session, if the caller used one, carries on under the new credentials.
+pub async fn change_password(
+    services: &Services,
+    session: Option<&Session>,
+    user: &User,
+    current: &str,
+    new: &types::Password,
+) -> Result<(), AppError> {
+    let attempt = services
+        .limiter
+        .attempt(
+            &[format!("password:user:{}", user.id)],
+            password_change_limit(services),
+        )
+        .await?;
+    let signed_in = services
+        .accounts
+        .change_password(&user.id, current, new)
+        .await?;
+    attempt.refund().await;
+    if let Some(session) = session {
+        let id: Option<String> = session.get(USER_KEY).await.map_err(session_unavailable)?;
+        if id.as_deref() == Some(user.id.as_str()) {
+            start_session(services, session, &signed_in).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Signs out: the session is deleted from the store, so the old cookie is worthless.

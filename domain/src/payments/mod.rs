@@ -7,6 +7,7 @@
 //! speaks Stripe's wire format to our own webhook, so both share every line after it.
 
 pub mod dev;
+pub mod refunds;
 pub mod signature;
 pub mod stripe;
 pub mod wire;
@@ -370,10 +371,13 @@ impl Payments {
         let outcome = self.apply(&mut tx, kind, &object).await.inspect_err(|_| {
             METRICS.webhook_failures.with_label_values(&["error"]).inc();
         })?;
+        // A deferred event keeps its object, for reconciliation to apply again.
+        let keep = outcome.starts_with(DEFERRED).then_some(&object);
         sqlx::query!(
-            "UPDATE webhook_events SET outcome = $2 WHERE id = $1",
+            "UPDATE webhook_events SET outcome = $2, payload = $3 WHERE id = $1",
             id,
-            outcome
+            outcome,
+            keep
         )
         .execute(&mut *tx)
         .await?;
@@ -583,14 +587,24 @@ impl Payments {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         let order = sqlx::query!(
-            r#"SELECT id, refund_requested_at IS NOT NULL AS "shop_initiated!" FROM orders WHERE payment_intent = $1 FOR UPDATE"#,
+            r#"SELECT id, status, refund_requested_at IS NOT NULL AS "shop_initiated!" FROM orders WHERE payment_intent = $1 FOR UPDATE"#,
             intent
         )
         .fetch_optional(&mut *tx)
         .await?;
         let Some(order) = order else {
-            return Ok("ignored: unknown payment".to_owned());
+            // Events can arrive in any order: the payment this refunds may not be
+            // recorded yet. Reconciliation applies the event again once it is.
+            return Ok(format!(
+                "{DEFERRED}: the refunded payment is not recorded yet"
+            ));
         };
+        if order.status == OrderStatus::PendingPayment.as_str() {
+            // Recorded, but `payment_succeeded` has not moved the order to paid yet.
+            return Ok(format!(
+                "{DEFERRED}: the refunded payment is not settled yet"
+            ));
+        }
         let order_id = order.id;
         if !full {
             return Ok("partial refund noted".to_owned());
@@ -665,11 +679,74 @@ impl Payments {
         if healed > 0 {
             tracing::info!(healed, "reconciliation applied missed payment events");
         }
-        Ok(healed)
+        Ok(healed + self.requeue_stranded().await?)
+    }
+
+    /// Puts back to work what a race or a dead handler left behind: a `payment_succeeded`
+    /// that went dead while its order still waits for payment is queued again, and events
+    /// deferred because they arrived before what they refer to are applied again.
+    /// Returns how many were picked up.
+    pub async fn requeue_stranded(&self) -> Result<usize, AppError> {
+        let revived = sqlx::query_scalar!(
+            r#"UPDATE outbox o SET status = 'pending', attempts = 0, available_at = now(),
+                      locked_until = NULL,
+                      last_error = 'queued again by reconciliation after: ' || COALESCE(o.last_error, '')
+               WHERE o.topic = 'payment_succeeded' AND o.status = 'dead'
+                 AND EXISTS (SELECT 1 FROM orders
+                             WHERE orders.id::text = o.payload->>'order_id' AND orders.status = 'pending_payment')
+               RETURNING o.id"#
+        )
+        .fetch_all(&self.db)
+        .await?;
+        if !revived.is_empty() {
+            tracing::warn!(events = ?revived, "dead payment_succeeded events queued again");
+        }
+        let deferred = sqlx::query!(
+            r#"SELECT id FROM webhook_events
+               WHERE outcome LIKE 'deferred%' AND payload IS NOT NULL
+                 AND received_at > now() - $1::text::interval
+               ORDER BY received_at LIMIT 100"#,
+            DEFER_FOR
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let mut applied = 0;
+        for event in deferred {
+            let mut tx = self.db.begin().await?;
+            // Another replica's pass may hold it; it is theirs then.
+            let Some(row) = sqlx::query!(
+                r#"SELECT type, payload AS "payload!" FROM webhook_events
+                   WHERE id = $1 AND outcome LIKE 'deferred%' AND payload IS NOT NULL
+                   FOR UPDATE SKIP LOCKED"#,
+                event.id
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            else {
+                continue;
+            };
+            let outcome = self.apply(&mut tx, &row.r#type, &row.payload).await?;
+            if outcome.starts_with(DEFERRED) {
+                continue;
+            }
+            sqlx::query!(
+                "UPDATE webhook_events SET outcome = $2, payload = NULL WHERE id = $1",
+                event.id,
+                format!("{outcome} (applied late)")
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            tracing::info!(event = %event.id, kind = %row.r#type, %outcome, "deferred payment event applied");
+            applied += 1;
+        }
+        Ok(revived.len() + applied)
     }
 
     /// Closes the provider sessions of orders past their hold, then cancels those orders
-    /// and releases their stock. A session that turns out paid is recorded instead.
+    /// and releases their stock. A session that turns out paid is recorded instead, and
+    /// one the provider could not be asked to close keeps its order (and stock) for the
+    /// next pass: it might still be paid.
     pub async fn expire_overdue(&self, orders: &Orders) -> Result<usize, AppError> {
         let due = sqlx::query!(
             r#"SELECT id, payment_session AS "session!" FROM orders
@@ -748,9 +825,16 @@ fn outcome_label(outcome: &str) -> &'static str {
         "awaiting" => "awaiting",
         "already" => "duplicate",
         "partial" => "partial_refund",
+        "deferred" => "deferred",
         _ => "ignored",
     }
 }
+
+/// The outcome prefix of an event applied too early, kept to be applied again.
+pub const DEFERRED: &str = "deferred";
+
+/// How long a deferred event is retried before it is left to a person (and retention).
+const DEFER_FOR: &str = "3 days";
 
 /// Why an order that was paid after it was cancelled needs a person.
 pub const REFUND_DUE: &str = "paid after the order was cancelled; refund due";

@@ -9,7 +9,7 @@ use axum::{
     Json,
 };
 use tower_sessions::Session;
-use types::{AppError, Credentials, SignupRequest, TokenResponse, User};
+use types::{accounts::PasswordChange, AppError, Credentials, SignupRequest, TokenResponse, User};
 
 /// The caller's address, read the one way the pages read it too.
 fn client_ip(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
@@ -33,8 +33,8 @@ pub async fn signup(
         .limiter
         .consume(&[key], auth::signup_limit(&state.services))
         .await?;
-    let user = state.services.accounts.signup(&new).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    let signed_in = state.services.accounts.signup(&new).await?;
+    Ok((StatusCode::CREATED, Json(signed_in.user)))
 }
 
 /// `POST /api/auth/login`: 200 user and a new session cookie · 401 · 429.
@@ -69,4 +69,24 @@ pub async fn token(
 /// `GET /api/users/me`: 200 user · 401.
 pub async fn me(RequireUser(user): RequireUser) -> Json<User> {
     Json(user)
+}
+
+/// `POST /api/users/me/password`: 204 · 401 · 422 (a wrong current password, or a new one
+/// that breaks the rules) · 429. Every other session and token of the user is signed out.
+pub async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    RequireUser(user): RequireUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, AppError> {
+    let new = body.parse()?;
+    auth::change_password(
+        &state.services,
+        Some(&session),
+        &user,
+        &body.current_password,
+        &new,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

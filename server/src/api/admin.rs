@@ -177,13 +177,24 @@ pub async fn deliver(
     ))
 }
 
+/// 200 with the order once it moved; 202 with it while the provider has not confirmed
+/// its refund yet (it completes by itself, and the order moves on then).
+fn changed(change: domain::admin::OrderChange) -> (StatusCode, Json<Order>) {
+    let status = if change.refund_pending {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(change.order))
+}
+
 /// `POST /api/admin/orders/{id}/cancel`
 pub async fn cancel(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     Path(id): Path<String>,
-) -> Result<Json<Order>, AppError> {
-    Ok(Json(
+) -> Result<(StatusCode, Json<Order>), AppError> {
+    Ok(changed(
         state.services.admin.cancel(&actor(&user)?, &id).await?,
     ))
 }
@@ -193,8 +204,8 @@ pub async fn refund(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     Path(id): Path<String>,
-) -> Result<Json<Order>, AppError> {
-    Ok(Json(
+) -> Result<(StatusCode, Json<Order>), AppError> {
+    Ok(changed(
         state.services.admin.refund(&actor(&user)?, &id).await?,
     ))
 }

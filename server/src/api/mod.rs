@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .route("/users", post(accounts::signup))
         .route("/users/me", get(accounts::me))
+        .route("/users/me/password", post(accounts::change_password))
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))
         .route("/auth/token", post(accounts::token))

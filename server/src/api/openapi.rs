@@ -61,8 +61,11 @@ fn admin_paths() -> Value {
     let product_in = json!({"type": "object", "required": ["name","category","variants"], "properties": {
         "name": {"type":"string"}, "slug": {"type":"string"}, "description": {"type":"string"},
         "category": {"type":"string"}, "active": {"type":"boolean"},
-        "variants": {"type":"array", "items": {"type":"object", "required": ["sku","name","price","stock"], "properties": {
-            "sku": {"type":"string"}, "name": {"type":"string"}, "price": {"$ref":"#/components/schemas/Money"}, "stock": {"type":"integer"}}}}}});
+        "variants": {"type":"array", "items": {"type":"object", "required": ["sku","name","price"], "properties": {
+            "sku": {"type":"string"}, "name": {"type":"string"},
+            "price": {"$ref":"#/components/schemas/Money", "description": "At most 100000000 minor units"},
+            "stock": {"type":"integer", "minimum": 0, "description": "Required for a new variant. On an existing one it is a compare-and-set against `stock_was` (409 on a mismatch); left out, or equal to the stock on hand, it leaves the stock alone."},
+            "stock_was": {"type":"integer", "minimum": 0, "description": "The stock the editor read"}}}}}});
     let order = json!({"$ref": "#/components/schemas/Order"});
     let slug =
         json!([{ "name": "slug", "in": "path", "required": true, "schema": {"type":"string"} }]);
@@ -81,6 +84,15 @@ fn admin_paths() -> Value {
         o["parameters"] = id.clone();
         json!({ "post": o })
     };
+    // A refund the provider has not confirmed within a few seconds completes by itself.
+    let refund_action = |summary: &str, op: &str| {
+        let mut a = action(summary, op, None);
+        a["post"]["responses"]["202"] = json_response(
+            "The refund is recorded and completes by itself; the order moves on then",
+            order.clone(),
+        );
+        a
+    };
     let mut get_product = admin_op(
         "One product, archived or not",
         "adminGetProduct",
@@ -96,7 +108,7 @@ fn admin_paths() -> Value {
         ("200", "The product", product.clone()),
         &[
             ("404", "No such product"),
-            ("409", "Duplicate slug or SKU"),
+            ("409", "Duplicate slug or SKU, or a stock that changed since `stock_was`; nothing is saved"),
             ("422", "Invalid fields"),
         ],
     );
@@ -176,8 +188,8 @@ fn admin_paths() -> Value {
         "/api/admin/orders": { "get": list_orders },
         "/api/admin/orders/{id}/ship": action("Ship with a tracking number", "adminShipOrder", Some(json!({"type":"object","required":["tracking_number"],"properties":{"tracking_number":{"type":"string"}}}))),
         "/api/admin/orders/{id}/deliver": action("Mark delivered", "adminDeliverOrder", None),
-        "/api/admin/orders/{id}/cancel": action("Cancel (restocks; refunds if paid)", "adminCancelOrder", None),
-        "/api/admin/orders/{id}/refund": action("Refund in full through the payment provider", "adminRefundOrder", None),
+        "/api/admin/orders/{id}/cancel": refund_action("Cancel (restocks; refunds if paid)", "adminCancelOrder"),
+        "/api/admin/orders/{id}/refund": refund_action("Refund in full through the payment provider", "adminRefundOrder"),
     })
 }
 
@@ -251,6 +263,21 @@ fn storefront() -> Value {
                 "responses": {
                     "200": json_response("The user", json!({"$ref":"#/components/schemas/User"})),
                     "401": error_response("Not signed in, or a bad token")
+                }
+            }},
+            "/api/users/me/password": { "post": {
+                "summary": "Change the password; every other session and token is signed out", "operationId": "changePassword", "tags": ["accounts"],
+                "security": [{"bearer": []}, {"session": []}],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["current_password", "new_password"],
+                    "properties": { "current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10, "maxLength": 256} }
+                } } } },
+                "responses": {
+                    "204": { "description": "Changed; this session carries on, the others are signed out" },
+                    "400": error_response("Malformed JSON"),
+                    "401": error_response("Not signed in, or a bad token"),
+                    "422": error_response("A wrong current password, or a new one that breaks the rules"),
+                    "429": error_response("Too many wrong current passwords; see Retry-After")
                 }
             }},
             "/api/auth/login": { "post": {
