@@ -57,7 +57,7 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title formatter=|title: String| {
             let title = if title.is_empty() { "Bazaar".to_owned() } else { format!("{title} · Bazaar") };
-            head_text(title)
+            raw_text(title)
         }/>
         <Router>
             <div class="site" data-hydrated=move || hydrated.get().to_string()>
@@ -115,13 +115,14 @@ pub fn set_http_status(code: u16) {
     let _ = code;
 }
 
-/// The title as `<title>` text. leptos_meta 0.8 writes the server-rendered title into the
-/// head unescaped, so a product named `</title><script>…` would leave it; the browser
-/// sets `document.title` as plain text, so only the server escapes.
-fn head_text(title: String) -> String {
+/// Text for an element whose children the renderer writes unescaped on the server:
+/// leptos_meta 0.8 writes the `<title>` as given, and tachys does the same for a
+/// `<textarea>`, so a product named `</title><script>…` would leave its element. The
+/// browser sets both as plain text after hydration, so only the server escapes.
+pub(crate) fn raw_text(text: String) -> String {
     if cfg!(feature = "ssr") {
-        let mut out = String::with_capacity(title.len());
-        for c in title.chars() {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
             match c {
                 '&' => out.push_str("&amp;"),
                 '<' => out.push_str("&lt;"),
@@ -133,6 +134,6 @@ fn head_text(title: String) -> String {
         }
         out
     } else {
-        title
+        text
     }
 }

@@ -270,7 +270,7 @@ fn ProductEditor(
             <p class="field-hint" aria-live="polite">{slug_hint}</p>
             <FieldMessage error field="slug"/>
             <label for="pf-description">"Description"</label>
-            <textarea id="pf-description" name="form[description]" rows="5">{p.as_ref().map(|p| p.description.clone())}</textarea>
+            <textarea id="pf-description" name="form[description]" rows="5">{p.as_ref().map(|p| crate::raw_text(p.description.clone()))}</textarea>
             <FieldMessage error field="description"/>
             <label for="pf-category">"Category"</label>
             <select id="pf-category" name="form[category]" required>
