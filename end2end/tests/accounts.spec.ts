@@ -91,3 +91,48 @@ test('the signup form checks the password as you type (after hydration)', async 
   await page.getByLabel('Password').fill('abcdefghijk');
   await expect(page.locator('#password-hint')).toHaveText('At least 10 characters.');
 });
+
+test('changing the password signs out the other devices and keeps this one', async ({ page, browser }, info) => {
+  const email = uniqueEmail(info);
+  const NEW_PASSWORD = 'a brand new password';
+  const signup = await page.request.post('/api/users', {
+    data: { email, password: PASSWORD, name: 'Pat Shopper' },
+  });
+  expect(signup.status()).toBe(201);
+  // A second device, signed in with the old password.
+  const other = await browser.newContext({
+    baseURL: info.project.use.baseURL,
+    javaScriptEnabled: jsOn(info),
+  });
+  const phone = await other.newPage();
+  expect((await phone.request.post('/api/auth/login', { data: { email, password: PASSWORD } })).status()).toBe(200);
+  await phone.goto('/account');
+  await expect(phone.getByRole('heading', { level: 1 })).toHaveText('Hello, Pat Shopper');
+
+  await page.goto(`/login?next=/account`);
+  if (jsOn(info)) await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  if (jsOn(info)) await waitForHydration(page);
+
+  // A wrong current password is named and changes nothing.
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('This is not your current password.').first()).toBeVisible();
+
+  if (!jsOn(info)) await page.goto('/account');
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Your password is changed' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hello, Pat Shopper');
+
+  // The other device is signed out; the new password signs in.
+  await phone.goto('/account');
+  await expect(phone).toHaveURL(/\/login\?next=\/account/);
+  expect((await phone.request.post('/api/auth/login', { data: { email, password: NEW_PASSWORD } })).status()).toBe(200);
+  await other.close();
+});
