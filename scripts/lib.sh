@@ -227,6 +227,19 @@ ensure_deploy_tools() {
   export PATH="$BAZAAR_TOOLS/bin:$BAZAAR_TOOLS/venv/bin:$BAZAAR_TOOLS/npm/node_modules/.bin:$PATH"
 }
 
+# schemathesis (PyPI), which checks the live API against its OpenAPI document; its own venv
+# because it pins its dependencies tightly.
+SCHEMATHESIS_PIN="schemathesis==4.32.5"
+ensure_schemathesis() {
+  if [ "$(cat "$BAZAAR_TOOLS/schemathesis/.pins" 2>/dev/null)" != "$SCHEMATHESIS_PIN" ]; then
+    say "installing $SCHEMATHESIS_PIN (once per machine)"
+    rm -rf "$BAZAAR_TOOLS/schemathesis"
+    python3 -m venv "$BAZAAR_TOOLS/schemathesis"
+    "$BAZAAR_TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS_PIN"
+    printf '%s' "$SCHEMATHESIS_PIN" > "$BAZAAR_TOOLS/schemathesis/.pins"
+  fi
+}
+
 # A container engine: Debian's docker.io (dockerd 20.10, classic builder) and
 # docker-compose 1.29, installed when missing. A daemon that already answers is used as it
 # is; one this function starts logs to $BAZAAR_CACHE/dockerd.log and keeps running.

@@ -77,6 +77,8 @@ e2e() {
 E2E_PID=""
 trap '[ -z "$E2E_PID" ] || kill "$E2E_PID" 2>/dev/null || true' EXIT
 step "end-to-end (Playwright)" e2e
+# The live API against its derived OpenAPI document (schemathesis, signed in as an admin).
+step "API conformance" ./scripts/api-conformance.sh
 # Delivery with a real engine: the stand-ins and the image from the Dockerfile, the image run
 # as the pod spec says, and the compose stack up and down.
 step "images (docker build)" ./scripts/images.sh

@@ -1,7 +1,9 @@
 //! The Bazaar storefront: one Leptos app rendered on the server and hydrated in the browser.
 //!
-//! Each feature module (catalog, and later cart, checkout, orders, accounts, admin) owns its
-//! pages, components and server functions; the SQL lives in the `domain` crate.
+//! Each feature module (catalog, cart, checkout, orders, accounts, admin) owns its pages,
+//! components and server functions. A server function authorizes through the shared
+//! request glue (`web`), calls one `domain` use-case and maps the error; the rules and the
+//! SQL live in `domain`.
 
 pub mod accounts;
 pub mod admin;

@@ -1,11 +1,9 @@
 //! Who did what: the actor of an admin action and the audit trail it writes, in the same
 //! transaction as the change.
 
-use crate::orders;
-use crate::outbox;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::PgConnection;
-use types::{AppError, OrderStatus};
+use types::AppError;
 use uuid::Uuid;
 
 /// Who is acting.
@@ -44,37 +42,4 @@ pub async fn audit(
     .execute(tx)
     .await?;
     Ok(())
-}
-
-/// Moves order `id` to `next` for `actor`, inside the caller's transaction: the status
-/// change, its audit entry, and the `order_status_changed` event that emails the shopper.
-/// Answers the current status when the move is not allowed from it.
-pub async fn move_order_in(
-    tx: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    next: OrderStatus,
-    reason: &str,
-    details: Value,
-) -> Result<Result<(), String>, AppError> {
-    if let Err(current) = orders::transition_in(tx, id, next, reason).await? {
-        return Ok(Err(current));
-    }
-    let mut details = details;
-    details["reason"] = json!(reason);
-    audit(
-        tx,
-        actor,
-        &format!("order.{}", next.as_str()),
-        &id.to_string(),
-        details,
-    )
-    .await?;
-    outbox::enqueue(
-        tx,
-        outbox::topics::ORDER_STATUS_CHANGED,
-        json!({"order_id": id.to_string(), "status": next.as_str()}),
-    )
-    .await?;
-    Ok(Ok(()))
 }

@@ -6,7 +6,7 @@ use redis::AsyncCommands;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
-use types::{AppError, Cart, CartLine, Currency, Money, Quantity, Sku};
+use types::{AddToCart, AppError, Cart, CartItem, CartLine, Currency, Money, Quantity, Sku};
 
 /// How long an untouched cart lives.
 pub const CART_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -19,6 +19,14 @@ pub enum CartOwner {
 }
 
 impl CartOwner {
+    /// Who may replay this owner's checkout: `user:{id}` or `guest:{cart id}`.
+    pub fn checkout_scope(&self) -> String {
+        match self {
+            CartOwner::User(id) => format!("user:{id}"),
+            CartOwner::Guest(id) => format!("guest:{id}"),
+        }
+    }
+
     fn key(&self) -> String {
         match self {
             CartOwner::User(id) => format!("cart:user:{id}"),
@@ -47,13 +55,23 @@ impl Carts {
         Carts { redis, db }
     }
 
-    async fn raw(&self, owner: &CartOwner) -> Result<Vec<(String, i64)>, AppError> {
+    /// The stored lines, in SKU order. A field that is not a SKU and a quantity, which
+    /// only a hand-edited Redis could hold, is skipped.
+    async fn raw(&self, owner: &CartOwner) -> Result<Vec<CartLine>, AppError> {
         let mut conn = self.redis.conn().await?;
         let map: HashMap<String, i64> = conn
             .hgetall(self.redis.key(&owner.key()))
             .await
             .map_err(|e| self.redis.failed(e))?;
-        let mut lines: Vec<_> = map.into_iter().filter(|(_, q)| *q > 0).collect();
+        let mut lines: Vec<_> = map
+            .into_iter()
+            .filter_map(|(sku, q)| {
+                Some(CartLine {
+                    sku: Sku::parse(&sku).ok()?,
+                    quantity: Quantity::new(q).ok()?,
+                })
+            })
+            .collect();
         lines.sort();
         Ok(lines)
     }
@@ -91,7 +109,7 @@ impl Carts {
     /// The cart with current prices. Lines whose product was archived drop out.
     pub async fn view(&self, owner: &CartOwner) -> Result<Cart, AppError> {
         let raw = self.raw(owner).await?;
-        let skus: Vec<String> = raw.iter().map(|(s, _)| s.clone()).collect();
+        let skus: Vec<String> = raw.iter().map(|l| l.sku.to_string()).collect();
         let priced = if skus.is_empty() {
             HashMap::new()
         } else {
@@ -99,20 +117,20 @@ impl Carts {
         };
         let mut items = Vec::with_capacity(raw.len());
         let mut subtotal = Money::new(0, Currency::USD);
-        for (sku, quantity) in raw {
-            let Some(p) = priced.get(&sku) else { continue };
-            let line_total = p
-                .price
-                .checked_mul(quantity)
-                .ok_or_else(crate::orders::too_large)?;
+        for CartLine { sku, quantity } in raw {
+            let quantity = i64::from(quantity.get());
+            let Some(p) = priced.get(sku.as_str()) else {
+                continue;
+            };
+            let line_total = p.price.checked_mul(quantity).ok_or_else(types::too_large)?;
             if subtotal.currency != line_total.currency {
                 return Err(AppError::internal("cart", "mixed currencies"));
             }
             subtotal = subtotal
                 .checked_add(line_total)
-                .ok_or_else(crate::orders::too_large)?;
-            items.push(CartLine {
-                sku,
+                .ok_or_else(types::too_large)?;
+            items.push(CartItem {
+                sku: sku.to_string(),
                 name: p.name.clone(),
                 quantity,
                 unit_price: p.price,
@@ -195,10 +213,8 @@ impl Carts {
     /// Sets the line to `quantity`; 0 removes it.
     pub async fn set(&self, owner: &CartOwner, sku: &Sku, quantity: i64) -> Result<Cart, AppError> {
         if quantity != 0 {
-            Quantity::new(quantity).map_err(|e| AppError::Validation {
-                message: e.to_string(),
-                fields: [("quantity".to_owned(), vec![e.to_string()])].into(),
-            })?;
+            Quantity::new(quantity)
+                .map_err(|e| AppError::invalid_field("quantity", e.to_string()))?;
             let available = self.available(sku).await?;
             Self::check_total(quantity, available)?;
         }
@@ -220,9 +236,58 @@ impl Carts {
             .map_err(|e| self.redis.failed(e))
     }
 
-    /// The raw lines, for checkout.
-    pub async fn lines(&self, owner: &CartOwner) -> Result<Vec<(String, i64)>, AppError> {
+    /// The stored lines, for checkout.
+    pub async fn lines(&self, owner: &CartOwner) -> Result<Vec<CartLine>, AppError> {
         self.raw(owner).await
+    }
+
+    // The use-cases both doors call, with input as it arrives.
+
+    /// The cart of `owner`, or an empty one for a visitor who has none yet.
+    pub async fn view_of(&self, owner: Option<&CartOwner>) -> Result<Cart, AppError> {
+        match owner {
+            Some(owner) => self.view(owner).await,
+            None => Ok(Cart::empty()),
+        }
+    }
+
+    /// Adds a line as asked: 422 for a quantity outside 1 to 99, 404 for an unknown SKU.
+    #[tracing::instrument(skip_all, fields(sku = %item.sku, quantity = item.quantity))]
+    pub async fn add_item(&self, owner: &CartOwner, item: &AddToCart) -> Result<Cart, AppError> {
+        let quantity = Quantity::new(item.quantity)
+            .map_err(|e| AppError::invalid_field("quantity", e.to_string()))?;
+        self.add(owner, &known_sku(&item.sku)?, quantity).await
+    }
+
+    /// Sets a line's quantity as asked; 0 removes it, 422 outside 0 to 99, 404 for an
+    /// unknown SKU.
+    pub async fn set_item(
+        &self,
+        owner: &CartOwner,
+        sku: &str,
+        quantity: i64,
+    ) -> Result<Cart, AppError> {
+        if !(0..=i64::from(Quantity::MAX)).contains(&quantity) {
+            return Err(AppError::invalid_field(
+                "quantity",
+                "quantity must be between 0 and 99",
+            ));
+        }
+        self.set(owner, &known_sku(sku)?, quantity).await
+    }
+
+    /// Removes a line (404 for a malformed SKU); a visitor without a cart has nothing to
+    /// remove and gets the empty cart.
+    pub async fn remove_item(
+        &self,
+        owner: Option<&CartOwner>,
+        sku: &str,
+    ) -> Result<Cart, AppError> {
+        let sku = known_sku(sku)?;
+        match owner {
+            Some(owner) => self.remove(owner, &sku).await,
+            None => Ok(Cart::empty()),
+        }
     }
 
     /// Moves a guest cart into the user's on login: quantities add up, capped at 99 and at
@@ -232,12 +297,13 @@ impl Carts {
         if guest_lines.is_empty() {
             return Ok(());
         }
-        let skus: Vec<String> = guest_lines.iter().map(|(s, _)| s.clone()).collect();
+        let skus: Vec<String> = guest_lines.iter().map(|l| l.sku.to_string()).collect();
         let priced = self.priced(&skus).await?;
-        for (sku, q) in guest_lines {
-            let Some(p) = priced.get(&sku) else { continue };
-            let Ok(sku) = Sku::parse(&sku) else { continue };
-            let total = (self.current(user, &sku).await? + q)
+        for CartLine { sku, quantity } in guest_lines {
+            let Some(p) = priced.get(sku.as_str()) else {
+                continue;
+            };
+            let total = (self.current(user, &sku).await? + i64::from(quantity.get()))
                 .min(i64::from(Quantity::MAX))
                 .min(p.available);
             if total > 0 {
@@ -246,4 +312,9 @@ impl Carts {
         }
         self.clear(guest).await
     }
+}
+
+/// A SKU from a path or a body; one that cannot exist is the same 404 as an unknown one.
+fn known_sku(raw: &str) -> Result<Sku, AppError> {
+    Sku::parse(raw).map_err(|_| AppError::not_found("product variant"))
 }

@@ -55,6 +55,7 @@ impl Flags {
     }
 
     /// Turns a flag on or off, audited.
+    #[tracing::instrument(name = "admin.set_flag", skip_all, fields(key, enabled, actor = %actor.email))]
     pub async fn set(&self, actor: &Actor, key: &str, enabled: bool) -> Result<(), AppError> {
         let mut tx = self.db.begin().await?;
         let found = sqlx::query_scalar!(

@@ -7,12 +7,16 @@ pub mod audit;
 pub mod cache;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod coherence;
 pub mod flags;
 pub mod jobs;
+#[cfg(test)]
+mod layout;
 pub mod mail;
 pub mod media;
 pub mod metrics;
+pub mod notifications;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
@@ -20,9 +24,16 @@ pub mod ratelimit;
 pub mod redis;
 pub mod retention;
 pub mod seed;
+pub mod trace;
 
 use sqlx::PgPool;
 use std::time::Duration;
+
+/// A timestamp as the API and the pages show it.
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
 
 pub use accounts::Accounts;
 pub use catalog::Catalog;
@@ -87,6 +98,10 @@ pub struct ServiceSet {
     pub catalog: Catalog,
     /// Users, credentials and tokens.
     pub accounts: Accounts,
+    /// Signup, login, tokens and password changes under their throttles.
+    pub access: accounts::Access,
+    /// Checkout across carts, orders and payments.
+    pub checkout: checkout::Checkout,
     /// Login, signup and reset throttling.
     pub limiter: ratelimit::RateLimiter,
     /// Outgoing email.
@@ -97,7 +112,7 @@ pub struct ServiceSet {
     pub orders: orders::Orders,
     /// Payments and the provider behind them.
     pub payments: payments::Payments,
-    /// The merchant admin.
+    /// The merchant's audit log and dashboard.
     pub admin: admin::Admin,
     /// Feature flags.
     pub flags: flags::Flags,
@@ -137,29 +152,36 @@ impl Services {
         );
         let catalog = Catalog::new(db.clone(), settings.catalog_ttl);
         let orders = orders::Orders::new(db.clone(), settings.pricing.clone());
-        let admin = admin::Admin::new(
+        let admin = admin::Admin::new(db.clone(), orders.clone());
+        let flags = flags::Flags::new(db.clone(), settings.catalog_ttl);
+        let accounts = Accounts::new(
             db.clone(),
-            catalog.clone(),
-            orders.clone(),
-            payments.clone(),
+            accounts::TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
         );
+        let limiter = ratelimit::RateLimiter::new(
+            redis.clone(),
+            settings.trusted_proxies,
+            settings.rate_window,
+        );
+        let carts = cart::Carts::new(redis.clone(), db.clone());
         Ok(Services(std::sync::Arc::new(ServiceSet {
             admin,
-            flags: flags::Flags::new(db.clone(), settings.catalog_ttl),
+            checkout: checkout::Checkout::new(
+                carts.clone(),
+                orders.clone(),
+                payments.clone(),
+                flags.clone(),
+                accounts.clone(),
+            ),
+            access: accounts::Access::new(accounts.clone(), limiter.clone()),
+            flags,
             catalog,
             orders,
             payments,
-            accounts: Accounts::new(
-                db.clone(),
-                accounts::TokenKeys::new(&settings.jwt_secret, settings.token_ttl),
-            ),
-            limiter: ratelimit::RateLimiter::new(
-                redis.clone(),
-                settings.trusted_proxies,
-                settings.rate_window,
-            ),
+            accounts,
+            limiter,
             mailer,
-            carts: cart::Carts::new(redis.clone(), db.clone()),
+            carts,
             production: settings.production,
             redis,
             db,

@@ -6,7 +6,6 @@
 //! after `max_attempts`. A worker that dies mid-event loses its lease and another one
 //! delivers: at-least-once, so handlers are idempotent.
 
-use crate::mail::{Mailer, OutgoingEmail};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
@@ -35,10 +34,12 @@ pub async fn enqueue(
     topic: &str,
     payload: Value,
 ) -> Result<i64, AppError> {
+    // The event carries the trace it was raised under, for its handler to join.
     Ok(sqlx::query_scalar!(
-        "INSERT INTO outbox (topic, payload) VALUES ($1, $2) RETURNING id",
+        "INSERT INTO outbox (topic, payload, trace_parent) VALUES ($1, $2, $3) RETURNING id",
         topic,
-        payload
+        payload,
+        crate::trace::current()
     )
     .fetch_one(conn)
     .await?)
@@ -52,123 +53,34 @@ pub struct Event {
     pub payload: Value,
     /// Including this one.
     pub attempts: i32,
+    /// The trace the event was raised under.
+    pub trace_parent: Option<String>,
 }
 
-/// Runs handlers for claimed events.
-#[derive(Clone)]
-pub struct Dispatcher {
-    pub db: PgPool,
-    pub mailer: Mailer,
-    pub public_url: String,
-}
-
-impl Dispatcher {
-    /// Handles one event. Unknown topics succeed: nothing subscribes to them yet.
-    pub async fn handle(&self, event: &Event) -> Result<(), String> {
-        let text = |key: &str| {
-            event
-                .payload
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        match event.topic.as_str() {
-            topics::USER_CREATED => {
-                let email = OutgoingEmail {
-                    idempotency_key: format!("welcome:{}", text("user_id")),
-                    to: text("email"),
-                    subject: "Welcome to Bazaar".to_owned(),
-                    body: format!(
-                        "Hi {},\n\nYour Bazaar account is ready. Sign in any time at {}/login.\n\nHappy shopping!\nBazaar",
-                        text("name"),
-                        self.public_url
-                    ),
-                };
-                self.mailer.send(&email).await.map(|_| ())
-            }
-            topics::PASSWORD_RESET_REQUESTED => {
-                let email = OutgoingEmail {
-                    idempotency_key: format!("reset:{}", event.id),
-                    to: text("email"),
-                    subject: "Reset your Bazaar password".to_owned(),
-                    body: format!(
-                        "Someone (hopefully you) asked to reset your Bazaar password.\n\n\
-                         Choose a new one here within the hour:\n{}/reset-password?token={}\n\n\
-                         If it wasn't you, ignore this email; your password stays as it is.",
-                        self.public_url,
-                        text("secret")
-                    ),
-                };
-                self.mailer.send(&email).await.map(|_| ())
-            }
-            topics::PAYMENT_SUCCEEDED => {
-                crate::payments::settle(&self.db, &self.mailer, &self.public_url, &event.payload)
-                    .await
-            }
-            topics::ORDER_STATUS_CHANGED => {
-                self.order_status_email(&text("order_id"), &text("status"))
-                    .await
-            }
-            other => {
-                tracing::debug!(topic = other, id = event.id, "no handler for topic");
-                Ok(())
-            }
-        }
-    }
-}
-
-impl Dispatcher {
-    /// Tells the shopper their order moved; one email per order and status.
-    async fn order_status_email(&self, order_id: &str, status: &str) -> Result<(), String> {
-        let order = crate::orders::Orders::get_with(&self.db, order_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("order not found")?;
-        let link = format!("{}/orders/{order_id}", self.public_url);
-        let (subject, body) = match status {
-            "shipped" => (
-                "Your Bazaar order has shipped",
-                format!(
-                    "Good news: your order is on its way.\n\nTracking number: {}\n\nFollow it at {link}",
-                    order.tracking_number.as_deref().unwrap_or("-")
-                ),
-            ),
-            "delivered" => ("Your Bazaar order was delivered", format!("Your order has arrived. Enjoy!\n\n{link}")),
-            "cancelled" => (
-                "Your Bazaar order was cancelled",
-                format!("We cancelled your order; any payment is refunded in full.\n\n{link}"),
-            ),
-            "refunded" => (
-                "Your Bazaar order was refunded",
-                format!("We refunded {} for your order. It reaches your card in a few days.\n\n{link}", order.total),
-            ),
-            other => return Err(format!("no email for status {other}")),
-        };
-        let email = OutgoingEmail {
-            idempotency_key: format!("order-{status}:{order_id}"),
-            to: order.email,
-            subject: subject.to_owned(),
-            body,
-        };
-        self.mailer.send(&email).await.map(|_| ())
-    }
+/// What the worker hands each claimed event to. Handlers must be idempotent: delivery is
+/// at least once. An `Err` schedules a retry with backoff, and after `max_attempts` the
+/// event is dead.
+pub trait Handler: Clone + Send + Sync + 'static {
+    /// Handles one event.
+    fn handle(&self, event: &Event)
+        -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
 /// Claims and processes outbox events.
 #[derive(Clone)]
-pub struct OutboxWorker {
+pub struct OutboxWorker<H> {
     pub db: PgPool,
-    pub dispatcher: Dispatcher,
+    /// What each event is handed to.
+    pub dispatcher: H,
     /// How long a claim lasts before another worker may take the event over.
     pub lease: Duration,
     pub batch: i64,
     pub max_attempts: i32,
 }
 
-impl OutboxWorker {
+impl<H: Handler> OutboxWorker<H> {
     /// A worker with production defaults: 60 s lease, batches of 16, 8 attempts.
-    pub fn new(db: PgPool, dispatcher: Dispatcher) -> Self {
+    pub fn new(db: PgPool, dispatcher: H) -> Self {
         OutboxWorker {
             db,
             dispatcher,
@@ -192,7 +104,7 @@ impl OutboxWorker {
                    ORDER BY available_at, id
                    LIMIT $1
                    FOR UPDATE SKIP LOCKED)
-               RETURNING id, topic, payload, attempts"#,
+               RETURNING id, topic, payload, attempts, trace_parent"#,
             self.batch,
             lease_ms,
         )
@@ -205,6 +117,7 @@ impl OutboxWorker {
                 topic: r.topic,
                 payload: r.payload,
                 attempts: r.attempts,
+                trace_parent: r.trace_parent,
             })
             .collect())
     }
@@ -282,7 +195,9 @@ impl OutboxWorker {
     /// (`held`) every third of a lease, so a slow mail never lets another replica take
     /// over an event this worker is still sending.
     async fn handle_renewing(&self, event: &Event, held: &[Event]) -> Result<(), String> {
-        let handling = self.dispatcher.handle(event);
+        let span = tracing::info_span!("outbox.event", event_id = event.id, topic = %event.topic, attempt = event.attempts);
+        crate::trace::adopt(&span, event.trace_parent.as_deref());
+        let handling = tracing::Instrument::instrument(self.dispatcher.handle(event), span);
         tokio::pin!(handling);
         let mut renew = tokio::time::interval((self.lease / 3).max(Duration::from_millis(10)));
         renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

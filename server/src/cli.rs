@@ -1,4 +1,5 @@
-//! The subcommands behind `main`: serve, migrate, seed.
+//! The subcommands behind `main`: serve, migrate, seed, create-admin and healthcheck
+//! (`openapi` needs no configuration and lives in `main`).
 
 use crate::{config::Config, startup::pg_pool, Application, MIGRATOR};
 use anyhow::Context;

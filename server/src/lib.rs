@@ -1,9 +1,6 @@
 //! The Bazaar server: configuration, connections, the HTTP router and CLI tasks.
 //! `main.rs` stays thin; everything here is testable in-process.
 
-// The OpenAPI document is one large `json!` literal.
-#![recursion_limit = "256"]
-
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -33,6 +33,8 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:3000/health")]
         url: String,
     },
+    /// Print the OpenAPI document (the one `GET /api/openapi.json` serves) and exit.
+    Openapi,
     /// Create the first merchant (or promote an existing account) with the admin role.
     CreateAdmin {
         /// The admin's email.
@@ -59,6 +61,18 @@ async fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Openapi) = &cli.command {
+        return match server::api::openapi::build().to_pretty_json() {
+            Ok(doc) => {
+                println!("{doc}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {
@@ -74,7 +88,7 @@ async fn main() -> ExitCode {
             products_per_category,
         } => cli::seed(&config, products_per_category).await,
         Command::CreateAdmin { email, name, .. } => cli::create_admin(&config, &email, &name).await,
-        Command::Healthcheck { .. } => Ok(()),
+        Command::Healthcheck { .. } | Command::Openapi => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,6 @@
 //! upload (a plain multipart form, so it works without JavaScript, plus the JSON twin).
 
 use crate::AppState;
-use app::ssr::auth::{actor, RequireAdmin};
 use axum::{
     body::{Body, Bytes},
     extract::{Multipart, Path, State},
@@ -11,8 +10,11 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Json,
 };
+use domain::admin::Actor;
 use domain::media::{content_type, MAX_UPLOAD_BYTES};
+use types::error::ErrorBody;
 use types::{admin::AdminProduct, AppError};
+use web::RequireAdmin;
 
 /// Room for a 5 MiB image plus the multipart envelope; the image itself is checked exactly.
 pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
@@ -101,16 +103,47 @@ async fn store(
     slug: &str,
     form: Multipart,
 ) -> Result<AdminProduct, AppError> {
-    let admin = &state.services.admin;
-    admin.product_or_404(slug).await?;
     let upload = image_field(form).await?;
-    let (large, thumb) = state.media.store_product_image(slug, upload).await?;
-    admin
-        .set_product_image(&actor(user)?, slug, &large, &thumb)
+    state
+        .services
+        .catalog
+        .upload_image(&Actor::of(user)?, slug, &state.media, upload)
         .await
 }
 
+/// The upload form: one file in the field `image`.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: the form is read as multipart"
+)]
+pub struct ImageUpload {
+    /// A JPEG, PNG, WebP or GIF, at most 5 MiB and 24 megapixels.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    image: Vec<u8>,
+}
+
 /// `POST /api/admin/products/{slug}/image` (multipart, field `image`): the updated product.
+#[utoipa::path(
+    post,
+    path = "/admin/products/{slug}/image",
+    tag = "admin",
+    operation_id = "adminUploadImage",
+    params(("slug" = String, Path, description = "The product's slug")),
+    request_body(content = inline(ImageUpload), content_type = "multipart/form-data"),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The product with its new image", body = AdminProduct),
+        (status = 400, description = "Not a multipart form", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 413, description = "Over 5 MiB", body = ErrorBody),
+        (status = 422, description = "No `image` field, or a file that is not a JPEG, PNG, WebP or GIF within 24 megapixels", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn upload_api(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,

@@ -12,13 +12,54 @@ use axum::{
 use domain::metrics::METRICS;
 use serde_json::json;
 use std::time::Duration;
+use types::error::ErrorDetail;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 // Under a second, so a probe or a shopper learns of an outage within one.
 const CHECK_TIMEOUT: Duration = Duration::from_millis(800);
 
+/// The probes of the contract, declared with their documents.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+}
+
+/// `/metrics`, declared with its document; it is mounted on the app's port or on
+/// `METRICS_ADDR`'s, never both.
+pub fn metrics_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
+}
+
+/// `{"status": "ok"}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Liveness {
+    /// Always `ok`: an answer at all is the signal.
+    pub status: &'static str,
+}
+
+/// Whether each dependency answered, and why not when one did not.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ok` or `error`.
+    pub postgres: &'static str,
+    /// `ok` or `error`.
+    pub redis: &'static str,
+    /// Beside a failing dependency, or while draining.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
 /// `GET /health`: 200 while the process serves requests. Touches no dependency.
-pub async fn health() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "ops",
+    operation_id = "health",
+    responses((status = 200, description = "The process is alive (liveness)", body = Liveness))
+)]
+pub async fn health() -> Json<Liveness> {
+    Json(Liveness { status: "ok" })
 }
 
 /// `GET /ready/pod`: the Kubernetes readiness probe. 200 while this replica takes
@@ -32,8 +73,12 @@ pub async fn pod_ready(State(state): State<AppState>) -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
-fn draining_error() -> serde_json::Value {
-    json!({ "code": "internal", "message": "not ready: shutting down" })
+fn draining_error() -> ErrorDetail {
+    ErrorDetail {
+        code: "internal".to_owned(),
+        message: "not ready: shutting down".to_owned(),
+        fields: None,
+    }
 }
 
 fn draining() -> (StatusCode, Json<serde_json::Value>) {
@@ -62,7 +107,17 @@ pub async fn close_while_draining(
 
 /// `GET /ready`: 200 `{"postgres":"ok","redis":"ok"}`, or 503 with `"error"` beside each
 /// failing dependency (and the contract's error object). 503 as well while draining.
-pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "ops",
+    operation_id = "ready",
+    responses(
+        (status = 200, description = "Postgres and Redis both answer (readiness)", body = Readiness),
+        (status = 503, description = "A dependency does not answer, or the process is draining", body = Readiness),
+    )
+)]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let pg = async {
         tokio::time::timeout(
             CHECK_TIMEOUT,
@@ -80,9 +135,13 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     };
     let (pg, redis) = tokio::join!(pg, redis);
     let word = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
-    let mut body = json!({ "postgres": word(&pg), "redis": word(&redis) });
+    let mut body = Readiness {
+        postgres: word(&pg),
+        redis: word(&redis),
+        error: None,
+    };
     if state.lifecycle.is_draining() {
-        body["error"] = draining_error();
+        body.error = Some(draining_error());
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
     }
     if pg.is_ok() && redis.is_ok() {
@@ -97,7 +156,11 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             })
         })
         .collect();
-    body["error"] = json!({ "code": "internal", "message": format!("not ready: {} unreachable", failing.join(" and ")) });
+    body.error = Some(ErrorDetail {
+        code: "internal".to_owned(),
+        message: format!("not ready: {} unreachable", failing.join(" and ")),
+        fields: None,
+    });
     (StatusCode::SERVICE_UNAVAILABLE, Json(body))
 }
 
@@ -139,6 +202,13 @@ pub async fn record_red(req: Request<Body>, next: Next) -> Response {
 }
 
 /// `GET /metrics`: Prometheus text exposition, with the pool, Redis and outbox read now.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition (on `METRICS_ADDR`'s port when it is set)", content_type = "text/plain; version=0.0.4", body = String))
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = &state.services.db;
     let (size, idle) = (i64::from(pool.size()), pool.num_idle() as i64);

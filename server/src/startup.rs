@@ -14,10 +14,8 @@ use axum::{
 };
 use domain::redis::Redis;
 use domain::{
-    mail::Mailer,
-    media::MediaStore,
-    outbox::{Dispatcher, OutboxWorker},
-    Services, Settings,
+    mail::Mailer, media::MediaStore, notifications::Dispatcher, outbox::OutboxWorker, Services,
+    Settings,
 };
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
@@ -103,7 +101,7 @@ pub struct Application {
     lifecycle: Lifecycle,
     db: PgPool,
     caches: domain::coherence::Caches,
-    worker: Option<OutboxWorker>,
+    worker: Option<OutboxWorker<Dispatcher>>,
     expirer: Option<(domain::payments::Payments, domain::orders::Orders, Duration)>,
 }
 
@@ -487,9 +485,8 @@ pub fn session_cookie_name(production: bool) -> &'static str {
 
 /// The metrics listener's router: `/metrics` and nothing else.
 pub fn metrics_router(state: AppState) -> Router {
-    Router::new()
-        .route("/metrics", get(ops::metrics))
-        .with_state(state)
+    let (metrics, _) = ops::metrics_routes().split_for_parts();
+    metrics.with_state(state)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -524,9 +521,9 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(30)))
         .with_signed(session_key);
 
+    let (probes, _) = ops::routes().split_for_parts();
     let pages = Router::new()
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
+        .merge(probes)
         .route("/ready/pod", get(ops::pod_ready))
         .route("/dev/mailbox", get(dev::mailbox))
         .route("/dev/mailbox.json", get(dev::mailbox_json))
@@ -548,7 +545,7 @@ pub fn router(state: AppState) -> Router {
     // With METRICS_ADDR, /metrics lives on its own listener only (`metrics_router`), so
     // whatever routes to this port (the public Ingress) cannot read it.
     let pages = if config.metrics_addr.is_none() {
-        pages.route("/metrics", get(ops::metrics))
+        pages.merge(ops::metrics_routes().split_for_parts().0)
     } else {
         pages
     };

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a user may do. Deny is the default: only `Admin` reaches the admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
@@ -32,6 +33,7 @@ impl Role {
 
 /// A user as the API shows it: `{"id","email","name"}` plus the role.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -151,6 +153,7 @@ impl FormErrors {
 
 /// A signup request as sent: `{"email","password","name"}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
     pub email: String,
     pub password: String,
@@ -189,6 +192,7 @@ impl SignupRequest {
 
 /// `POST /api/users/me/password`: `{"current_password","new_password"}`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
@@ -210,6 +214,7 @@ impl PasswordChange {
 
 /// Email and password, for login and for API tokens.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credentials {
     pub email: String,
     pub password: String,
@@ -217,6 +222,7 @@ pub struct Credentials {
 
 /// `POST /api/auth/token`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -226,6 +232,7 @@ pub struct TokenResponse {
 
 /// A shipping address, as stored and as entered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     #[serde(default)]
     pub id: Option<String>,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// otherwise), and leaving `stock` out, or sending the value on hand, leaves it alone.
 /// Sales in between are never overwritten; the inventory adjust action moves it by a delta.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariantInput {
     pub sku: String,
     pub name: String,
@@ -24,6 +25,7 @@ pub struct VariantInput {
 
 /// `POST /api/admin/products`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductInput {
     pub name: String,
     #[serde(default)]
@@ -43,6 +45,7 @@ fn yes() -> bool {
 
 /// `PATCH /api/admin/products/{slug}`: any subset of the product's fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductPatch {
     #[serde(default)]
     pub name: Option<String>,
@@ -61,6 +64,7 @@ pub struct ProductPatch {
 
 /// A product as the admin sees it, archived or not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminProduct {
     pub slug: String,
     pub name: String,
@@ -75,6 +79,7 @@ pub struct AdminProduct {
 
 /// A variant with its stock on hand.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminVariant {
     pub sku: String,
     pub name: String,
@@ -292,6 +297,7 @@ impl ProductPatch {
 
 /// `POST /api/admin/inventory/{sku}/adjust`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockAdjustment {
     pub delta: i64,
     pub reason: String,
@@ -322,6 +328,7 @@ impl StockAdjustment {
 
 /// `POST /api/admin/orders/{id}/ship`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipOrder {
     pub tracking_number: String,
 }
@@ -342,6 +349,7 @@ impl ShipOrder {
 
 /// One past stock change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InventoryChange {
     pub sku: String,
     pub delta: i64,
@@ -353,6 +361,7 @@ pub struct InventoryChange {
 
 /// An order in the admin's list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminOrderSummary {
     pub id: String,
     pub status: OrderStatus,
@@ -366,6 +375,7 @@ pub struct AdminOrderSummary {
 
 /// A customer with what they bought.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerSummary {
     pub id: String,
     pub email: String,
@@ -379,6 +389,7 @@ pub struct CustomerSummary {
 
 /// One entry of the admin audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub actor: String,
     pub action: String,
@@ -389,6 +400,7 @@ pub struct AuditEntry {
 
 /// A feature flag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureFlag {
     pub key: String,
     pub description: String,
@@ -398,6 +410,7 @@ pub struct FeatureFlag {
 
 /// Revenue and orders over one period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodFigures {
     pub label: String,
     pub orders: i64,
@@ -407,6 +420,7 @@ pub struct PeriodFigures {
 
 /// The dashboard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub periods: Vec<PeriodFigures>,
     /// Orders placed → paid → shipped over the last 30 days.
@@ -536,4 +550,30 @@ mod tests {
         .parse()
         .is_err());
     }
+}
+
+/// The merchant's product list filter, as sent: `?q=&category=&status=active|archived|all`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ProductFilter {
+    /// Text in the name, slug or a SKU.
+    pub q: Option<String>,
+    /// A category slug.
+    pub category: Option<String>,
+    /// `active`, `archived` or `all` (the default).
+    pub status: Option<String>,
+}
+
+/// The merchant's order list filter, as sent: `?status=&from=YYYY-MM-DD&to=YYYY-MM-DD`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct OrderFilter {
+    /// An order status.
+    pub status: Option<String>,
+    /// The first day, inclusive.
+    pub from: Option<String>,
+    /// The last day, inclusive.
+    pub to: Option<String>,
 }

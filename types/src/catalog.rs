@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A category with the number of active products in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategorySummary {
     pub slug: String,
     pub name: String,
@@ -13,6 +14,7 @@ pub struct CategorySummary {
 
 /// A product as listed: `{"slug","name","price","image_url","in_stock","category"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductSummary {
     pub slug: String,
     pub name: String,
@@ -26,6 +28,7 @@ pub struct ProductSummary {
 
 /// One purchasable variant of a product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
     pub sku: String,
     pub name: String,
@@ -36,6 +39,7 @@ pub struct Variant {
 
 /// A product page: the summary fields plus description and variants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductDetail {
     #[serde(flatten)]
     pub summary: ProductSummary,
@@ -48,6 +52,7 @@ pub struct ProductDetail {
 
 /// One page of a product listing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductPage {
     pub items: Vec<ProductSummary>,
     pub page: u32,
@@ -65,6 +70,7 @@ impl ProductPage {
 
 /// How a listing is ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     Relevance,
@@ -114,16 +120,24 @@ impl Sort {
 
 /// Query parameters exactly as they arrived, so that bad values become our 400, not a framework's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct RawProductQuery {
+    /// Search text, matched against names and descriptions.
     pub q: Option<String>,
+    /// A category slug.
     pub category: Option<String>,
+    /// `relevance`, `newest`, `price_asc`, `price_desc` or `name`.
     pub sort: Option<String>,
+    /// The page, from 1.
     pub page: Option<String>,
+    /// Products per page, 1 to 100.
     pub per_page: Option<String>,
 }
 
 /// A validated product listing query.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductQuery {
     /// Trimmed search text; `None` when absent or blank.
     pub q: Option<String>,

@@ -143,13 +143,37 @@ impl AppError {
     }
 
     /// The contract's error body: `{"error": {"code", "message", "fields"?}}`.
-    pub fn to_body(&self) -> serde_json::Value {
-        let mut inner = serde_json::json!({ "code": self.code(), "message": self.to_string() });
-        if let Some(fields) = self.fields() {
-            inner["fields"] = serde_json::json!(fields);
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                fields: self.fields().cloned(),
+            },
         }
-        serde_json::json!({ "error": inner })
     }
+}
+
+/// Every error answer of the JSON API: `{"error": {"code", "message", "fields"?}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an [`ErrorBody`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// `not_found`, `unauthorized`, `forbidden`, `validation`, `bad_request`, `conflict`,
+    /// `rate_limited` or `internal`.
+    pub code: String,
+    /// A sentence for a person.
+    pub message: String,
+    /// Per-field messages for a `validation` error, keyed by the field's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
 }
 
 impl FromServerFnError for AppError {
@@ -281,15 +305,17 @@ mod tests {
 
     #[test]
     fn body_has_the_contract_shape_with_fields() {
-        let body = AppError::invalid_param("per_page", "must be between 1 and 100").to_body();
+        let body = serde_json::to_value(
+            AppError::invalid_param("per_page", "must be between 1 and 100").to_body(),
+        )
+        .expect("json");
         assert_eq!(body["error"]["code"], "validation");
         assert_eq!(
             body["error"]["fields"]["per_page"][0],
             "must be between 1 and 100"
         );
-        assert!(AppError::not_found("product").to_body()["error"]
-            .get("fields")
-            .is_none());
+        let body = serde_json::to_value(AppError::not_found("product").to_body()).expect("json");
+        assert!(body["error"].get("fields").is_none());
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub use error::{AppError, FieldErrors};
 pub use money::{Currency, Money};
 pub use newtypes::{Email, ParseError, Quantity, Sku, Slug};
 pub use orders::{
-    AddToCart, Cart, CartLine, CheckoutRequest, CheckoutResponse, Order, OrderLine, OrderStatus,
-    SetQuantity, ShippingMethod,
+    too_large, AddToCart, Cart, CartItem, CartLine, CheckoutRequest, CheckoutResponse,
+    CheckoutSummary, IdempotencyKey, Order, OrderLine, OrderStatus, SetQuantity, ShippingMethod,
 };
+
+/// A string schema with a description, for the types that travel as strings.
+#[cfg(feature = "openapi")]
+fn string_schema(description: &str) -> utoipa::openapi::ObjectBuilder {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(description))
+}

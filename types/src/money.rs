@@ -58,6 +58,19 @@ impl fmt::Display for Currency {
     }
 }
 
+// On the wire a currency is its ISO 4217 code.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::string_schema("An ISO 4217 currency code, e.g. USD")
+            .pattern(Some("^[A-Z]{3}$"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Currency {}
+
 impl Serialize for Currency {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -73,6 +86,7 @@ impl<'de> Deserialize<'de> for Currency {
 
 /// An amount of money in integer minor units (cents for USD).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Minor units; negative only for refunds and adjustments.
     pub amount: i64,
@@ -84,6 +98,14 @@ impl Money {
     /// Builds an amount in minor units.
     pub fn new(amount: i64, currency: Currency) -> Self {
         Money { amount, currency }
+    }
+
+    /// An amount read back from the database. A currency code the database should never
+    /// hold is an internal error, never a silent fallback to some other currency.
+    pub fn from_row(amount: i64, currency: &str) -> Result<Money, crate::AppError> {
+        let currency = Currency::parse(currency)
+            .map_err(|e| crate::AppError::internal("stored currency", e))?;
+        Ok(Money::new(amount, currency))
     }
 
     /// Adds two amounts of the same currency; `None` on a currency mismatch or overflow.

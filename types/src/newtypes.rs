@@ -45,6 +45,15 @@ macro_rules! string_newtype {
                 $name::parse(&s).map_err(serde::de::Error::custom)
             }
         }
+        // On the wire it is the string it was parsed from.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::string_schema(stringify!($name)).into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -170,6 +179,7 @@ fn fold_accent(c: char) -> Option<char> {
 
 /// How many of one item a shopper may put in the cart: 1 to 99.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quantity(u8);
 
 impl Quantity {

@@ -1,11 +1,21 @@
 //! Carts, checkout and orders: the contract's shapes and the order status machine.
 
-use crate::{Address, Money};
+use crate::{Address, AppError, Money, Quantity, Sku};
 use serde::{Deserialize, Serialize};
+
+/// One line as the cart stores it: which variant, how many.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CartLine {
+    /// The variant.
+    pub sku: Sku,
+    /// How many, 1 to 99.
+    pub quantity: Quantity,
+}
 
 /// One cart line, priced now from the catalog (never from the client).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CartLine {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartItem {
     pub sku: String,
     pub name: String,
     pub quantity: i64,
@@ -18,14 +28,34 @@ pub struct CartLine {
 
 /// `GET /api/cart`: `{"items","subtotal","item_count"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cart {
-    pub items: Vec<CartLine>,
+    pub items: Vec<CartItem>,
     pub subtotal: Money,
     pub item_count: i64,
 }
 
+impl Cart {
+    /// The cart of someone who has none yet.
+    pub fn empty() -> Self {
+        Cart {
+            items: Vec::new(),
+            subtotal: Money::new(0, crate::Currency::USD),
+            item_count: 0,
+        }
+    }
+}
+
+/// The answer for an amount too large to add up or charge.
+pub fn too_large() -> AppError {
+    AppError::Conflict(
+        "This order is too large to charge in one payment. Lower a quantity.".to_owned(),
+    )
+}
+
 /// `POST /api/cart/items`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddToCart {
     pub sku: String,
     pub quantity: i64,
@@ -33,12 +63,64 @@ pub struct AddToCart {
 
 /// `PATCH /api/cart/items/{sku}`; 0 removes the line.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetQuantity {
     pub quantity: i64,
 }
 
+/// The key that makes a checkout safe to retry: the same key places one order. 1 to 255
+/// characters once trimmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Parses a key as sent (an `Idempotency-Key` header, or the checkout form's token).
+    pub fn parse(raw: &str) -> Result<Self, crate::ParseError> {
+        let key = raw.trim();
+        if (1..=255).contains(&key.len()) {
+            Ok(IdempotencyKey(key.to_owned()))
+        } else {
+            Err(crate::ParseError::new(
+                "an idempotency key is 1 to 255 characters",
+            ))
+        }
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Everything the checkout page shows before the order is placed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckoutSummary {
+    /// The cart being bought.
+    pub cart: Cart,
+    /// The signed-in shopper's email; guests type theirs.
+    pub account_email: Option<String>,
+    /// The signed-in shopper's saved addresses.
+    pub saved_addresses: Vec<Address>,
+    /// Standard shipping's price.
+    pub standard_shipping: Money,
+    /// Express shipping's price.
+    pub express_shipping: Money,
+    /// Tax in basis points, on goods and shipping.
+    pub tax_bps: i64,
+    /// The total with standard shipping.
+    pub standard_total: Money,
+    /// The total with express shipping.
+    pub express_total: Money,
+    /// Whether express shipping is offered (the `express_shipping` feature flag).
+    pub express_available: bool,
+    /// A fresh idempotency key: submitting twice places one order.
+    pub token: String,
+}
+
 /// How the order travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShippingMethod {
     Standard,
@@ -66,6 +148,7 @@ impl ShippingMethod {
 
 /// `POST /api/checkout`'s body.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutRequest {
     #[serde(default)]
     pub email: Option<String>,
@@ -75,6 +158,7 @@ pub struct CheckoutRequest {
 
 /// `POST /api/checkout`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutResponse {
     pub order_id: String,
     pub status: OrderStatus,
@@ -84,6 +168,7 @@ pub struct CheckoutResponse {
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     PendingPayment,
@@ -92,6 +177,12 @@ pub enum OrderStatus {
     Delivered,
     Cancelled,
     Refunded,
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl OrderStatus {
@@ -169,6 +260,7 @@ impl OrderStatus {
 
 /// One line of an order, at the price it was bought for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     pub sku: String,
     pub name: String,
@@ -178,6 +270,7 @@ pub struct OrderLine {
 
 /// An order: `{"id","status","lines","subtotal","shipping","tax","total","created_at"}` and more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     pub id: String,
     pub status: OrderStatus,

@@ -26,23 +26,14 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 pub async fn signup(name: String, email: String, password: String) -> Result<User, AppError> {
     let result = async {
         let services = services()?;
-        let (_, session, ip) = auth::request()?;
-        let new = types::SignupRequest {
+        let (session, ip) = auth::request()?;
+        let body = types::SignupRequest {
             email,
             password,
             name,
-        }
-        .parse()?;
-        let ip_key = format!(
-            "signup:ip:{}",
-            ip.map(|ip| ip.to_string()).unwrap_or_default()
-        );
-        services
-            .limiter
-            .consume(&[ip_key], auth::signup_limit(&services))
-            .await?;
-        let signed_in = services.accounts.signup(&new).await?;
-        auth::start_session(&services, &session, &signed_in).await?;
+        };
+        let signed_in = services.access.sign_up(ip, &body).await?;
+        web::start_session(&services, &session, &signed_in).await?;
         leptos_axum::redirect("/account");
         Ok(signed_in.user)
     }
@@ -59,16 +50,12 @@ pub async fn login(
 ) -> Result<User, AppError> {
     let result = async {
         let services = services()?;
-        let (_, session, ip) = auth::request()?;
-        let user = auth::login(
-            &services,
-            &session,
-            ip,
-            &types::Credentials { email, password },
-        )
-        .await?;
+        let (session, ip) = auth::request()?;
+        let creds = types::Credentials { email, password };
+        let signed_in = services.access.sign_in(ip, &creds).await?;
+        web::start_session(&services, &session, &signed_in).await?;
         leptos_axum::redirect(&auth::safe_next(next.as_deref()));
-        Ok(user)
+        Ok(signed_in.user)
     }
     .await;
     respond(result)
@@ -78,8 +65,8 @@ pub async fn login(
 #[server(prefix = "/rpc", endpoint = "accounts/logout")]
 pub async fn logout() -> Result<(), AppError> {
     let result = async {
-        let (_, session, _) = auth::request()?;
-        auth::logout(&session).await?;
+        let (session, _) = auth::request()?;
+        web::logout(&session).await?;
         leptos_axum::redirect("/");
         Ok(())
     }
@@ -106,10 +93,6 @@ pub async fn update_profile(name: String) -> Result<User, AppError> {
     let result = async {
         let services = services()?;
         let user = auth::require_user().await?;
-        let mut errors = types::accounts::FormErrors::default();
-        let name = errors.check("name", types::PersonName::parse(&name));
-        errors.finish()?;
-        let name = name.ok_or_else(|| AppError::internal("profile", "name missing"))?;
         services.accounts.update_name(&user.id, &name).await
     }
     .await;
@@ -144,32 +127,8 @@ pub async fn delete_address(id: String) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "accounts/password/forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let result = async {
-        let services = services()?;
-        let (_, _, ip) = auth::request()?;
-        let mut errors = types::accounts::FormErrors::default();
-        let email = errors.check("email", types::Email::parse(&email));
-        errors.finish()?;
-        let email = email.ok_or_else(|| AppError::internal("reset", "email missing"))?;
-        let limit = auth::reset_limit(&services);
-        services
-            .limiter
-            .consume(&[format!("reset:email:{email}")], limit)
-            .await?;
-        let ip_limit = domain::ratelimit::Limit {
-            max: limit.max * 4,
-            window: limit.window,
-        };
-        services
-            .limiter
-            .consume(
-                &[format!(
-                    "reset:ip:{}",
-                    ip.map(|ip| ip.to_string()).unwrap_or_default()
-                )],
-                ip_limit,
-            )
-            .await?;
-        services.accounts.request_password_reset(&email).await?;
+        let (_, ip) = auth::request()?;
+        services()?.access.request_reset(ip, &email).await?;
         leptos_axum::redirect("/forgot-password?sent=1");
         Ok(())
     }
@@ -181,13 +140,11 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "accounts/password/reset")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     let result = async {
-        let services = services()?;
-        let mut errors = types::accounts::FormErrors::default();
-        let password = errors.check("password", types::Password::parse(&password));
-        errors.finish()?;
-        let password = password.ok_or_else(|| AppError::internal("reset", "password missing"))?;
-        let (_, _, ip) = auth::request()?;
-        auth::reset_password(&services, ip, &token, &password).await?;
+        let (_, ip) = auth::request()?;
+        services()?
+            .access
+            .reset_password(ip, &token, &password)
+            .await?;
         leptos_axum::redirect("/login?reset=1");
         Ok(())
     }
@@ -203,21 +160,14 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let result = async {
         let services = services()?;
-        let (_, session, _) = auth::request()?;
+        let (session, _) = auth::request()?;
         let user = auth::require_user().await?;
         let change = types::accounts::PasswordChange {
             current_password,
             new_password,
         };
-        let new = change.parse()?;
-        auth::change_password(
-            &services,
-            Some(&session),
-            &user,
-            &change.current_password,
-            &new,
-        )
-        .await?;
+        let signed_in = services.access.change_password(&user, &change).await?;
+        web::session::renew_session(&services, &session, &signed_in).await?;
         leptos_axum::redirect("/account?password=changed");
         Ok(())
     }

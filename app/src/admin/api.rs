@@ -120,19 +120,12 @@ pub async fn admin_products(
     let result = async {
         auth::require_admin().await?;
         let s = services()?;
-        let active = match status.as_deref() {
-            Some("active") => Some(true),
-            Some("archived") => Some(false),
-            _ => None,
+        let filter = types::admin::ProductFilter {
+            q,
+            category,
+            status,
         };
-        let list = s
-            .admin
-            .products(
-                q.as_deref().filter(|q| !q.trim().is_empty()),
-                category.as_deref().filter(|c| !c.is_empty()),
-                active,
-            )
-            .await?;
+        let list = s.catalog.admin_products(&filter).await?;
         Ok((list, s.catalog.categories().await?.as_ref().clone()))
     }
     .await;
@@ -147,12 +140,7 @@ pub async fn admin_product_detail(
     let result = async {
         auth::require_admin().await?;
         let s = services()?;
-        let product = s.admin.product_or_404(&slug).await?;
-        let mut history = Vec::new();
-        for v in &product.variants {
-            history.extend(s.admin.inventory_history(Some(&v.sku), 20).await?);
-        }
-        history.sort_by(|a, b| b.at.cmp(&a.at));
+        let (product, history) = s.catalog.admin_product_page(&slug).await?;
         Ok((
             product,
             history,
@@ -185,7 +173,7 @@ pub async fn save_product(
         let s = services()?;
         let input = form.to_input()?;
         let saved = if original_slug.is_empty() {
-            s.admin.create_product(&actor, &input.parse()?).await?
+            s.catalog.create_product(&actor, &input.parse()?).await?
         } else {
             let patch = types::admin::ProductPatch {
                 name: Some(input.name),
@@ -195,7 +183,7 @@ pub async fn save_product(
                 active: Some(input.active),
                 variants: Some(input.variants),
             };
-            s.admin
+            s.catalog
                 .update_product(&actor, &original_slug, &patch.parse()?)
                 .await?
         };
@@ -211,7 +199,7 @@ pub async fn save_product(
 pub async fn archive_product(slug: String) -> Result<(), AppError> {
     let result = async {
         let actor = auth::require_admin_actor().await?;
-        services()?.admin.archive_product(&actor, &slug).await?;
+        services()?.catalog.archive_product(&actor, &slug).await?;
         redirect_plain_form(&format!("/admin/products/{slug}"));
         Ok(())
     }
@@ -235,7 +223,7 @@ pub async fn adjust_stock(
             .map_err(|_| AppError::invalid_field("delta", "Enter a whole number, e.g. 5 or -2."))?;
         let (delta, reason) = types::admin::StockAdjustment { delta, reason }.parse()?;
         let stock = services()?
-            .admin
+            .catalog
             .adjust_stock(&actor, &sku, delta, &reason)
             .await?;
         redirect_plain_form(&format!("/admin/products/{slug}"));
@@ -254,13 +242,8 @@ pub async fn admin_orders(
 ) -> Result<Vec<AdminOrderSummary>, AppError> {
     let result = async {
         auth::require_admin().await?;
-        use domain::admin::{parse_day, parse_status};
-        let status = parse_status(status.as_deref())?;
-        let (from, to) = (
-            parse_day("from", from.as_deref())?,
-            parse_day("to", to.as_deref())?,
-        );
-        services()?.admin.orders(status, from, to).await
+        let filter = types::admin::OrderFilter { status, from, to };
+        services()?.orders.list_matching(&filter).await
     }
     .await;
     respond(result)
@@ -273,7 +256,7 @@ pub async fn admin_order(
 ) -> Result<(Order, Option<String>, Vec<(String, String, String)>), AppError> {
     let result = async {
         auth::require_admin().await?;
-        services()?.admin.order(&id).await
+        services()?.orders.detail(&id).await
     }
     .await;
     respond(result)
@@ -285,7 +268,7 @@ pub async fn ship_order(id: String, tracking_number: String) -> Result<Order, Ap
     let result = async {
         let actor = auth::require_admin_actor().await?;
         let tracking = types::admin::ShipOrder { tracking_number }.parse()?;
-        let order = services()?.admin.ship(&actor, &id, &tracking).await?;
+        let order = services()?.orders.ship(&actor, &id, &tracking).await?;
         redirect_plain_form(&format!("/admin/orders/{id}"));
         Ok(order)
     }
@@ -298,13 +281,18 @@ pub async fn ship_order(id: String, tracking_number: String) -> Result<Order, Ap
 pub async fn order_action(id: String, action: String) -> Result<Order, AppError> {
     let result = async {
         let actor = auth::require_admin_actor().await?;
-        let admin = &services()?.admin;
+        let s = services()?;
         let order = match action.as_str() {
-            "deliver" => admin.deliver(&actor, &id).await?,
+            "deliver" => s.orders.deliver(&actor, &id).await?,
             // A refund the provider has not confirmed yet finishes by itself; the order
             // page shows it moving on once it does.
-            "cancel" => admin.cancel(&actor, &id).await?.order,
-            "refund" => admin.refund(&actor, &id).await?.order,
+            "cancel" => s.payments.cancel_order(&s.orders, &actor, &id).await?.order,
+            "refund" => {
+                s.payments
+                    .refund_in_full(&s.orders, &actor, &id)
+                    .await?
+                    .order
+            }
             _ => return Err(AppError::BadRequest(format!("unknown action `{action}`"))),
         };
         redirect_plain_form(&format!("/admin/orders/{id}"));
@@ -319,10 +307,7 @@ pub async fn order_action(id: String, action: String) -> Result<Order, AppError>
 pub async fn admin_customers(q: Option<String>) -> Result<Vec<CustomerSummary>, AppError> {
     let result = async {
         auth::require_admin().await?;
-        services()?
-            .admin
-            .customers(q.as_deref().filter(|q| !q.trim().is_empty()))
-            .await
+        services()?.accounts.customers(q.as_deref()).await
     }
     .await;
     respond(result)
@@ -334,7 +319,7 @@ pub async fn set_admin(user_id: String, admin: String) -> Result<(), AppError> {
     let result = async {
         let actor = auth::require_admin_actor().await?;
         services()?
-            .admin
+            .accounts
             .set_admin(&actor, &user_id, admin == "true")
             .await?;
         redirect_plain_form("/admin/customers");

@@ -22,23 +22,13 @@ pub async fn my_orders() -> Result<Vec<Order>, AppError> {
 #[server(prefix = "/rpc", endpoint = "orders/get")]
 pub async fn get_order(id: String) -> Result<Order, AppError> {
     let result = async {
-        let (_, session, _) = auth::request()?;
+        let (session, _) = auth::request()?;
         let user = auth::viewer().await?;
-        let guest_scope = match &user {
-            None => auth::cart_owner(&session, None, false)
-                .await?
-                .map(|o| auth::checkout_scope(&o)),
-            Some(_) => None,
-        };
+        let cart = web::cart_owner(&session, user.as_ref()).await?;
         services()?
-            .orders
-            .visible_to(
-                &id,
-                user.as_ref().map(|u| u.id.as_str()),
-                guest_scope.as_deref(),
-            )
-            .await?
-            .ok_or_else(|| AppError::not_found("order"))
+            .checkout
+            .order_for(&id, user.as_ref(), cart.as_ref())
+            .await
     }
     .await;
     respond(result)

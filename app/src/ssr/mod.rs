@@ -1,7 +1,6 @@
 //! Server-only glue between server functions and the domain services.
 
 pub mod auth;
-pub mod checkout;
 
 use http::StatusCode;
 use leptos::prelude::*;

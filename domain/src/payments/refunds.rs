@@ -4,11 +4,12 @@
 //! until the provider answers, and the order moves on by itself.
 
 use super::{PaymentError, Payments};
-use crate::audit::{move_order_in, Actor};
+use crate::audit::Actor;
+use crate::orders::{move_order_in, Orders, Transition};
 use crate::outbox::backoff;
 use serde_json::json;
 use std::time::Duration;
-use types::{AppError, OrderStatus};
+use types::{AppError, Order, OrderStatus};
 use uuid::Uuid;
 
 /// How long an admin's request waits for the provider before answering that the refund
@@ -27,12 +28,115 @@ pub enum RefundProgress {
     Pending,
 }
 
+/// An order after an admin action.
+#[derive(Clone, Debug)]
+pub struct OrderChange {
+    pub order: Order,
+    /// A refund is recorded but the provider has not confirmed it yet; it completes by
+    /// itself, and the order moves on then.
+    pub refund_pending: bool,
+}
+
+impl OrderChange {
+    fn done(order: Order) -> Self {
+        OrderChange {
+            order,
+            refund_pending: false,
+        }
+    }
+}
+
 enum Attempted {
     Progress(RefundProgress),
     Refused(String),
 }
 
 impl Payments {
+    /// Cancels an order before it ships and gives its stock back. An unpaid order's
+    /// payment page is closed first; a paid one is refunded through the provider, and
+    /// becomes cancelled once the money is back (see [`Payments::refund_order`]).
+    #[tracing::instrument(name = "admin.cancel", skip_all, fields(order_id = %id, actor = %actor.email))]
+    pub async fn cancel_order(
+        &self,
+        orders: &Orders,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<OrderChange, AppError> {
+        let order = orders
+            .get(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("order"))?;
+        match order.status {
+            OrderStatus::PendingPayment => {
+                self.close_session(id).await?;
+                let order = orders
+                    .move_order(
+                        actor,
+                        id,
+                        OrderStatus::Cancelled,
+                        "cancelled by the shop",
+                        async |_, _| Ok(()),
+                    )
+                    .await?;
+                Ok(OrderChange::done(order))
+            }
+            OrderStatus::Paid => {
+                self.refund_into(
+                    orders,
+                    actor,
+                    id,
+                    OrderStatus::Cancelled,
+                    "cancelled and refunded by the shop",
+                )
+                .await
+            }
+            other => Err(AppError::Conflict(format!(
+                "An order that is {} cannot be cancelled.",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// Refunds a paid, shipped or delivered order in full, through the provider. The
+    /// refund is recorded before the provider is called and finishes by itself if the
+    /// provider is slow or down (see [`Payments::refund_order`]).
+    #[tracing::instrument(name = "admin.refund", skip_all, fields(order_id = %id, actor = %actor.email))]
+    pub async fn refund_in_full(
+        &self,
+        orders: &Orders,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<OrderChange, AppError> {
+        self.refund_into(
+            orders,
+            actor,
+            id,
+            OrderStatus::Refunded,
+            "refunded by the shop",
+        )
+        .await
+    }
+
+    async fn refund_into(
+        &self,
+        orders: &Orders,
+        actor: &Actor,
+        id: &str,
+        then: OrderStatus,
+        reason: &str,
+    ) -> Result<OrderChange, AppError> {
+        let uuid = Uuid::parse_str(id).map_err(|_| AppError::not_found("order"))?;
+        let progress = self.refund_order(actor, uuid, then, reason).await?;
+        let order = orders
+            .get(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("order"))?;
+        Ok(OrderChange {
+            order,
+            refund_pending: progress == RefundProgress::Pending,
+        })
+    }
+
     /// Refunds order `order_id` in full and then moves it to `then` (refunded, or
     /// cancelled for a cancel): 409 if that move is not allowed or a refund is already
     /// under way. Waits a few seconds for the provider; past that, or while the provider
@@ -177,7 +281,7 @@ impl Payments {
                 .execute(&mut *tx)
                 .await?;
                 let details = json!({"refund": id.to_string(), "attempts": r.attempts});
-                if let Err(current) =
+                if let Transition::Refused(current) =
                     move_order_in(&mut tx, &actor, r.order_id, then, &r.reason, details).await?
                 {
                     tracing::warn!(order = %r.order_id, %current, "refunded, but the order had moved on");

@@ -3,57 +3,66 @@
 
 use super::{ApiJson, ApiQuery};
 use crate::AppState;
-use app::ssr::auth::{actor, RequireAdmin};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
     Json,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use domain::admin::Actor;
 use types::admin::{
-    AdminOrderSummary, AdminProduct, ProductInput, ProductPatch, ShipOrder, StockAdjustment,
+    AdminOrderSummary, AdminProduct, OrderFilter, ProductFilter, ProductInput, ProductPatch,
+    ShipOrder, StockAdjustment,
 };
+use types::error::ErrorBody;
 use types::{AppError, Order};
+use web::RequireAdmin;
 
-/// `?q=&category=&status=active|archived`.
-#[derive(Deserialize, Default)]
-pub struct ProductFilter {
-    q: Option<String>,
-    category: Option<String>,
-    status: Option<String>,
-}
-
-/// `GET /api/admin/products`
+/// `GET /api/admin/products?q=&category=&status=active|archived|all`
+#[utoipa::path(
+    get,
+    path = "/admin/products",
+    tag = "admin",
+    operation_id = "adminListProducts",
+    params(ProductFilter),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Products, archived ones too", body = Vec<AdminProduct>),
+        (status = 400, description = "An unknown status, or a parameter that does not parse", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn products(
     State(state): State<AppState>,
-    RequireAdmin(_): RequireAdmin,
-    ApiQuery(f): ApiQuery<ProductFilter>,
+    _admin: RequireAdmin,
+    ApiQuery(filter): ApiQuery<ProductFilter>,
 ) -> Result<Json<Vec<AdminProduct>>, AppError> {
-    let active = match f.status.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some("active") => Some(true),
-        Some("archived") => Some(false),
-        Some(_) => {
-            return Err(AppError::invalid_param(
-                "status",
-                "must be active, archived or all",
-            ))
-        }
-    };
-    let list = state
-        .services
-        .admin
-        .products(
-            f.q.as_deref().filter(|q| !q.trim().is_empty()),
-            f.category.as_deref().filter(|c| !c.is_empty()),
-            active,
-        )
-        .await?;
-    Ok(Json(list))
+    Ok(Json(state.services.catalog.admin_products(&filter).await?))
 }
 
 /// `POST /api/admin/products`: 201 · 409 duplicate slug/SKU · 422 invalid.
+#[utoipa::path(
+    post,
+    path = "/admin/products",
+    tag = "admin",
+    operation_id = "adminCreateProduct",
+    request_body = ProductInput,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "The new product", body = AdminProduct),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such category", body = ErrorBody),
+        (status = 409, description = "The slug or a SKU is taken", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn create_product(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
@@ -62,22 +71,61 @@ pub async fn create_product(
     let product = body.parse()?;
     let created = state
         .services
-        .admin
-        .create_product(&actor(&user)?, &product)
+        .catalog
+        .create_product(&Actor::of(&user)?, &product)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// `GET /api/admin/products/{slug}`
+#[utoipa::path(
+    get,
+    path = "/admin/products/{slug}",
+    tag = "admin",
+    operation_id = "adminGetProduct",
+    params(("slug" = String, Path, description = "The product's slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The product, archived or not", body = AdminProduct),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn product(
     State(state): State<AppState>,
-    RequireAdmin(_): RequireAdmin,
+    _admin: RequireAdmin,
     Path(slug): Path<String>,
 ) -> Result<Json<AdminProduct>, AppError> {
-    Ok(Json(state.services.admin.product_or_404(&slug).await?))
+    Ok(Json(
+        state.services.catalog.admin_product_or_404(&slug).await?,
+    ))
 }
 
 /// `PATCH /api/admin/products/{slug}`
+#[utoipa::path(
+    patch,
+    path = "/admin/products/{slug}",
+    tag = "admin",
+    operation_id = "adminUpdateProduct",
+    params(("slug" = String, Path, description = "The product's slug")),
+    request_body = ProductPatch,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The product after the edit", body = AdminProduct),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product or category", body = ErrorBody),
+        (status = 409, description = "The slug or a SKU is taken, or the stock changed since it was read (nothing saved)", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn update_product(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
@@ -88,13 +136,29 @@ pub async fn update_product(
     Ok(Json(
         state
             .services
-            .admin
-            .update_product(&actor(&user)?, &slug, &edit)
+            .catalog
+            .update_product(&Actor::of(&user)?, &slug, &edit)
             .await?,
     ))
 }
 
 /// `DELETE /api/admin/products/{slug}`: archives (204).
+#[utoipa::path(
+    delete,
+    path = "/admin/products/{slug}",
+    tag = "admin",
+    operation_id = "adminArchiveProduct",
+    params(("slug" = String, Path, description = "The product's slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Archived: off the storefront, orders keep their lines"),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn archive_product(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
@@ -102,54 +166,105 @@ pub async fn archive_product(
 ) -> Result<StatusCode, AppError> {
     state
         .services
-        .admin
-        .archive_product(&actor(&user)?, &slug)
+        .catalog
+        .archive_product(&Actor::of(&user)?, &slug)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A SKU's stock after an adjustment.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StockLevel {
+    /// The variant.
+    pub sku: String,
+    /// Units on hand now.
+    pub stock: i64,
+}
+
 /// `POST /api/admin/inventory/{sku}/adjust`: 200 `{"sku","stock"}` · 409 below zero.
+#[utoipa::path(
+    post,
+    path = "/admin/inventory/{sku}/adjust",
+    tag = "admin",
+    operation_id = "adminAdjustStock",
+    params(("sku" = String, Path, description = "The variant's SKU")),
+    request_body = StockAdjustment,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The stock after the adjustment", body = StockLevel),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such SKU", body = ErrorBody),
+        (status = 409, description = "The stock would go below zero", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn adjust(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     Path(sku): Path<String>,
     ApiJson(body): ApiJson<StockAdjustment>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<StockLevel>, AppError> {
     let (delta, reason) = body.parse()?;
-    let sku = types::Sku::parse(&sku).map_err(|_| AppError::not_found("SKU"))?;
     let stock = state
         .services
-        .admin
-        .adjust_stock(&actor(&user)?, sku.as_str(), delta, &reason)
+        .catalog
+        .adjust_stock(&Actor::of(&user)?, &sku, delta, &reason)
         .await?;
-    Ok(Json(json!({"sku": sku.as_str(), "stock": stock})))
+    Ok(Json(StockLevel { sku, stock }))
 }
 
-/// `?status=&from=YYYY-MM-DD&to=YYYY-MM-DD`.
-#[derive(Deserialize, Default)]
-pub struct OrderFilter {
-    status: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-}
-
-/// `GET /api/admin/orders?status=`
+/// `GET /api/admin/orders?status=&from=YYYY-MM-DD&to=YYYY-MM-DD`
+#[utoipa::path(
+    get,
+    path = "/admin/orders",
+    tag = "admin",
+    operation_id = "adminListOrders",
+    params(OrderFilter),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Orders, newest first (at most 200)", body = Vec<AdminOrderSummary>),
+        (status = 400, description = "An unknown status, or a day that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn orders(
     State(state): State<AppState>,
-    RequireAdmin(_): RequireAdmin,
-    ApiQuery(f): ApiQuery<OrderFilter>,
+    _admin: RequireAdmin,
+    ApiQuery(filter): ApiQuery<OrderFilter>,
 ) -> Result<Json<Vec<AdminOrderSummary>>, AppError> {
-    use domain::admin::{parse_day, parse_status};
-    let status = parse_status(f.status.as_deref())?;
-    let (from, to) = (
-        parse_day("from", f.from.as_deref())?,
-        parse_day("to", f.to.as_deref())?,
-    );
-    let list = state.services.admin.orders(status, from, to).await?;
-    Ok(Json(list))
+    Ok(Json(state.services.orders.list_matching(&filter).await?))
 }
 
 /// `POST /api/admin/orders/{id}/ship`
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/ship",
+    tag = "admin",
+    operation_id = "adminShipOrder",
+    params(("id" = String, Path, description = "The order id")),
+    request_body = ShipOrder,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The shipped order; the shopper is emailed", body = Order),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order cannot be shipped from its status", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn ship(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
@@ -160,26 +275,47 @@ pub async fn ship(
     Ok(Json(
         state
             .services
-            .admin
-            .ship(&actor(&user)?, &id, &tracking)
+            .orders
+            .ship(&Actor::of(&user)?, &id, &tracking)
             .await?,
     ))
 }
 
 /// `POST /api/admin/orders/{id}/deliver`
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/deliver",
+    tag = "admin",
+    operation_id = "adminDeliverOrder",
+    params(("id" = String, Path, description = "The order id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The delivered order; the shopper is emailed", body = Order),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order cannot be delivered from its status", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn deliver(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     Path(id): Path<String>,
 ) -> Result<Json<Order>, AppError> {
     Ok(Json(
-        state.services.admin.deliver(&actor(&user)?, &id).await?,
+        state
+            .services
+            .orders
+            .deliver(&Actor::of(&user)?, &id)
+            .await?,
     ))
 }
 
 /// 200 with the order once it moved; 202 with it while the provider has not confirmed
 /// its refund yet (it completes by itself, and the order moves on then).
-fn changed(change: domain::admin::OrderChange) -> (StatusCode, Json<Order>) {
+fn changed(change: domain::payments::OrderChange) -> (StatusCode, Json<Order>) {
     let status = if change.refund_pending {
         StatusCode::ACCEPTED
     } else {
@@ -189,23 +325,65 @@ fn changed(change: domain::admin::OrderChange) -> (StatusCode, Json<Order>) {
 }
 
 /// `POST /api/admin/orders/{id}/cancel`
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/cancel",
+    tag = "admin",
+    operation_id = "adminCancelOrder",
+    params(("id" = String, Path, description = "The order id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The cancelled order, its stock back", body = Order),
+        (status = 202, description = "A paid order whose refund the provider has not confirmed yet; it completes by itself", body = Order),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order cannot be cancelled from its status, was paid a moment ago, or a refund is under way", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Order>), AppError> {
-    Ok(changed(
-        state.services.admin.cancel(&actor(&user)?, &id).await?,
-    ))
+    let s = &state.services;
+    let change = s
+        .payments
+        .cancel_order(&s.orders, &Actor::of(&user)?, &id)
+        .await?;
+    Ok(changed(change))
 }
 
 /// `POST /api/admin/orders/{id}/refund`
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/refund",
+    tag = "admin",
+    operation_id = "adminRefundOrder",
+    params(("id" = String, Path, description = "The order id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The refunded order", body = Order),
+        (status = 202, description = "The refund is recorded; the provider has not confirmed it yet and it completes by itself", body = Order),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order cannot be refunded from its status, or a refund is under way or refused", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn refund(
     State(state): State<AppState>,
     RequireAdmin(user): RequireAdmin,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Order>), AppError> {
-    Ok(changed(
-        state.services.admin.refund(&actor(&user)?, &id).await?,
-    ))
+    let s = &state.services;
+    let change = s
+        .payments
+        .refund_in_full(&s.orders, &Actor::of(&user)?, &id)
+        .await?;
+    Ok(changed(change))
 }

@@ -2,68 +2,90 @@
 
 use super::ApiJson;
 use crate::AppState;
-use app::ssr::auth::{self, RequireUser, Viewer};
-use app::ssr::checkout;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     Json,
 };
 use tower_sessions::Session;
+use types::error::ErrorBody;
 use types::{
-    AddToCart, AppError, Cart, CheckoutRequest, CheckoutResponse, Currency, Money, Order, Quantity,
-    SetQuantity, Sku,
+    AddToCart, AppError, Cart, CheckoutRequest, CheckoutResponse, IdempotencyKey, Order,
+    SetQuantity,
 };
-
-fn empty_cart() -> Cart {
-    Cart {
-        items: Vec::new(),
-        subtotal: Money::new(0, Currency::USD),
-        item_count: 0,
-    }
-}
-
-fn quantity_error(message: String) -> AppError {
-    AppError::Validation {
-        message: message.clone(),
-        fields: [("quantity".to_owned(), vec![message])].into(),
-    }
-}
-
-fn sku_or_404(raw: &str) -> Result<Sku, AppError> {
-    Sku::parse(raw).map_err(|_| AppError::not_found("product variant"))
-}
+use web::{RequireUser, Viewer};
 
 /// `GET /api/cart`
+#[utoipa::path(
+    get,
+    path = "/cart",
+    tag = "cart",
+    operation_id = "getCart",
+    responses(
+        (status = 200, description = "The cart, priced now", body = Cart),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     session: Session,
 ) -> Result<Json<Cart>, AppError> {
-    match auth::cart_owner(&session, user.as_ref(), false).await? {
-        Some(owner) => Ok(Json(state.services.carts.view(&owner).await?)),
-        None => Ok(Json(empty_cart())),
-    }
+    let owner = web::cart_owner(&session, user.as_ref()).await?;
+    Ok(Json(state.services.carts.view_of(owner.as_ref()).await?))
 }
 
 /// `POST /api/cart/items`: 200 cart · 404 unknown SKU · 422 quantity · 409 over stock.
+#[utoipa::path(
+    post,
+    path = "/cart/items",
+    tag = "cart",
+    operation_id = "addToCart",
+    request_body = AddToCart,
+    responses(
+        (status = 200, description = "The cart with the line added", body = Cart),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 404, description = "No such SKU, or its product is archived", body = ErrorBody),
+        (status = 409, description = "More than is in stock", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A quantity outside 1 to 99 (in the line too)", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn add(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     session: Session,
     ApiJson(body): ApiJson<AddToCart>,
 ) -> Result<Json<Cart>, AppError> {
-    let quantity = Quantity::new(body.quantity).map_err(|e| quantity_error(e.to_string()))?;
-    let sku = sku_or_404(&body.sku)?;
-    let owner = auth::cart_owner(&session, user.as_ref(), true)
-        .await?
-        .ok_or_else(|| AppError::internal("cart", "no owner"))?;
-    Ok(Json(
-        state.services.carts.add(&owner, &sku, quantity).await?,
-    ))
+    let owner = web::cart_owner_or_new(&session, user.as_ref()).await?;
+    Ok(Json(state.services.carts.add_item(&owner, &body).await?))
 }
 
 /// `PATCH /api/cart/items/{sku}`: a new quantity; 0 removes the line.
+#[utoipa::path(
+    patch,
+    path = "/cart/items/{sku}",
+    tag = "cart",
+    operation_id = "setCartLine",
+    params(("sku" = String, Path, description = "The variant's SKU")),
+    request_body = SetQuantity,
+    responses(
+        (status = 200, description = "The cart with the new quantity", body = Cart),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 404, description = "No such SKU, or its product is archived", body = ErrorBody),
+        (status = 409, description = "More than is in stock", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A quantity outside 0 to 99", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn set(
     State(state): State<AppState>,
     Viewer(user): Viewer,
@@ -71,40 +93,67 @@ pub async fn set(
     Path(sku): Path<String>,
     ApiJson(body): ApiJson<SetQuantity>,
 ) -> Result<Json<Cart>, AppError> {
-    if !(0..=i64::from(Quantity::MAX)).contains(&body.quantity) {
-        return Err(quantity_error(
-            "quantity must be between 0 and 99".to_owned(),
-        ));
-    }
-    let sku = sku_or_404(&sku)?;
-    let owner = auth::cart_owner(&session, user.as_ref(), true)
-        .await?
-        .ok_or_else(|| AppError::internal("cart", "no owner"))?;
+    let owner = web::cart_owner_or_new(&session, user.as_ref()).await?;
     Ok(Json(
         state
             .services
             .carts
-            .set(&owner, &sku, body.quantity)
+            .set_item(&owner, &sku, body.quantity)
             .await?,
     ))
 }
 
 /// `DELETE /api/cart/items/{sku}`
+#[utoipa::path(
+    delete,
+    path = "/cart/items/{sku}",
+    tag = "cart",
+    operation_id = "removeCartLine",
+    params(("sku" = String, Path, description = "The variant's SKU")),
+    responses(
+        (status = 200, description = "The cart without the line", body = Cart),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 404, description = "A SKU that cannot exist", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     session: Session,
     Path(sku): Path<String>,
 ) -> Result<Json<Cart>, AppError> {
-    let sku = sku_or_404(&sku)?;
-    match auth::cart_owner(&session, user.as_ref(), false).await? {
-        Some(owner) => Ok(Json(state.services.carts.remove(&owner, &sku).await?)),
-        None => Ok(Json(empty_cart())),
-    }
+    let owner = web::cart_owner(&session, user.as_ref()).await?;
+    Ok(Json(
+        state
+            .services
+            .carts
+            .remove_item(owner.as_ref(), &sku)
+            .await?,
+    ))
 }
 
 /// `POST /api/checkout` with `Idempotency-Key`: 201 order · the same order for the same
-/// key · 409 short of stock (nothing reserved) · 422 invalid · 400 empty cart.
+/// key · 409 short of stock (nothing reserved) · 422 invalid · 400 empty cart or no key.
+#[utoipa::path(
+    post,
+    path = "/checkout",
+    tag = "orders",
+    operation_id = "checkout",
+    params(("Idempotency-Key" = String, Header, description = "1 to 255 characters; a retry with the same key places no second order")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 201, description = "The order, pending payment, and where to pay; the same key answers with the same order", body = CheckoutResponse),
+        (status = 400, description = "No `Idempotency-Key`, an empty cart, or malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 409, description = "Short of stock (nothing reserved), a product no longer sold, or a total too large", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn checkout(
     State(state): State<AppState>,
     Viewer(user): Viewer,
@@ -115,32 +164,35 @@ pub async fn checkout(
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| (1..=255).contains(&k.len()))
+        .and_then(|v| IdempotencyKey::parse(v).ok())
         .ok_or_else(|| {
             AppError::BadRequest(
                 "The Idempotency-Key header (1 to 255 characters) is required.".to_owned(),
             )
-        })?
-        .to_owned();
-    let (email, address, method) = checkout::parse(&body, user.as_ref().map(|u| u.email.as_str()))?;
-    let owner = auth::cart_owner(&session, user.as_ref(), true)
-        .await?
-        .ok_or_else(|| AppError::internal("cart", "no owner"))?;
-    let placed = checkout::place(
-        &state.services,
-        &owner,
-        user.as_ref(),
-        email,
-        address,
-        method,
-        key,
-    )
-    .await?;
+        })?;
+    let owner = web::cart_owner_or_new(&session, user.as_ref()).await?;
+    let placed = state
+        .services
+        .checkout
+        .place(&owner, user.as_ref(), &body, &key)
+        .await?;
     Ok((StatusCode::CREATED, Json(placed)))
 }
 
 /// `GET /api/orders`: the caller's orders, newest first.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    operation_id = "listOrders",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The caller's orders, newest first", body = Vec<Order>),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn orders(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
@@ -149,16 +201,30 @@ pub async fn orders(
 }
 
 /// `GET /api/orders/{id}`: one of the caller's orders; anyone else's is 404.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    operation_id = "getOrder",
+    params(("id" = String, Path, description = "The order id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "One of the caller's orders", body = Order),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 404, description = "No such order, or someone else's", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn order(
     State(state): State<AppState>,
     RequireUser(user): RequireUser,
     Path(id): Path<String>,
 ) -> Result<Json<Order>, AppError> {
-    state
+    let order = state
         .services
-        .orders
-        .visible_to(&id, Some(&user.id), None)
-        .await?
-        .map(Json)
-        .ok_or_else(|| AppError::not_found("order"))
+        .checkout
+        .order_for(&id, Some(&user), None)
+        .await?;
+    Ok(Json(order))
 }

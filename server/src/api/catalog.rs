@@ -6,9 +6,21 @@ use axum::{
     extract::{Path, State},
     Json,
 };
+use types::error::ErrorBody;
 use types::{AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery, RawProductQuery};
 
 /// `GET /api/catalog/categories`
+#[utoipa::path(
+    get,
+    path = "/catalog/categories",
+    tag = "catalog",
+    operation_id = "listCategories",
+    responses(
+        (status = 200, description = "Every category with its count of active products", body = Vec<CategorySummary>),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn categories(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CategorySummary>>, AppError> {
@@ -18,6 +30,20 @@ pub async fn categories(
 }
 
 /// `GET /api/catalog/products?q=&category=&sort=&page=&per_page=`
+#[utoipa::path(
+    get,
+    path = "/catalog/products",
+    tag = "catalog",
+    operation_id = "listProducts",
+    params(RawProductQuery),
+    responses(
+        (status = 200, description = "One page of products", body = ProductPage),
+        (status = 400, description = "A parameter that does not parse, or an unknown sort; `fields` names it", body = ErrorBody),
+        (status = 404, description = "No such category", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn products(
     State(state): State<AppState>,
     ApiQuery(raw): ApiQuery<RawProductQuery>,
@@ -35,6 +61,19 @@ pub async fn products(
 }
 
 /// `GET /api/catalog/products/{slug}`
+#[utoipa::path(
+    get,
+    path = "/catalog/products/{slug}",
+    tag = "catalog",
+    operation_id = "getProduct",
+    params(("slug" = String, Path, description = "The product's slug")),
+    responses(
+        (status = 200, description = "The product with its variants", body = ProductDetail),
+        (status = 404, description = "No such product, or it is archived", body = ErrorBody),
+        (status = 500, description = "Something broke on our side", body = ErrorBody),
+        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+    )
+)]
 pub async fn product(
     State(state): State<AppState>,
     Path(slug): Path<String>,

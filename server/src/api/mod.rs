@@ -5,7 +5,7 @@ mod accounts;
 mod admin;
 pub mod cart;
 mod catalog;
-mod openapi;
+pub mod openapi;
 mod payments;
 
 use crate::AppState;
@@ -15,55 +15,57 @@ use axum::{
     http::{header, request::Parts, Request, Response},
     middleware::Next,
     response::IntoResponse,
-    routing::{get, patch, post},
     Router,
 };
 use serde::de::DeserializeOwned;
 use types::AppError;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The `/api` routes, each declared once with its document: a route cannot exist without
+/// its OpenAPI operation, and the document cannot list a route that does not exist.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let upload = OpenApiRouter::new()
+        .routes(routes!(crate::media::upload_api))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::media::UPLOAD_BODY_LIMIT,
+        ));
+    OpenApiRouter::new()
+        .routes(routes!(catalog::categories))
+        .routes(routes!(catalog::products))
+        .routes(routes!(catalog::product))
+        .routes(routes!(openapi::document))
+        .routes(routes!(accounts::signup))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::change_password))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::token))
+        .routes(routes!(cart::get))
+        .routes(routes!(cart::add))
+        .routes(routes!(cart::set, cart::remove))
+        .routes(routes!(cart::checkout))
+        .routes(routes!(cart::orders))
+        .routes(routes!(cart::order))
+        .routes(routes!(payments::webhook))
+        .routes(routes!(admin::products, admin::create_product))
+        .routes(routes!(
+            admin::product,
+            admin::update_product,
+            admin::archive_product
+        ))
+        .merge(upload)
+        .routes(routes!(admin::adjust))
+        .routes(routes!(admin::orders))
+        .routes(routes!(admin::ship))
+        .routes(routes!(admin::deliver))
+        .routes(routes!(admin::cancel))
+        .routes(routes!(admin::refund))
+}
 
 /// The `/api` router.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/catalog/categories", get(catalog::categories))
-        .route("/catalog/products", get(catalog::products))
-        .route("/catalog/products/{slug}", get(catalog::product))
-        .route("/openapi.json", get(openapi::document))
-        .route("/users", post(accounts::signup))
-        .route("/users/me", get(accounts::me))
-        .route("/users/me/password", post(accounts::change_password))
-        .route("/auth/login", post(accounts::login))
-        .route("/auth/logout", post(accounts::logout))
-        .route("/auth/token", post(accounts::token))
-        .route("/cart", get(cart::get))
-        .route("/cart/items", post(cart::add))
-        .route("/cart/items/{sku}", patch(cart::set).delete(cart::remove))
-        .route("/checkout", post(cart::checkout))
-        .route("/orders", get(cart::orders))
-        .route("/orders/{id}", get(cart::order))
-        .route("/payments/webhook", post(payments::webhook))
-        .route(
-            "/admin/products",
-            get(admin::products).post(admin::create_product),
-        )
-        .route(
-            "/admin/products/{slug}",
-            get(admin::product)
-                .patch(admin::update_product)
-                .delete(admin::archive_product),
-        )
-        .route(
-            "/admin/products/{slug}/image",
-            post(crate::media::upload_api).layer(axum::extract::DefaultBodyLimit::max(
-                crate::media::UPLOAD_BODY_LIMIT,
-            )),
-        )
-        .route("/admin/inventory/{sku}/adjust", post(admin::adjust))
-        .route("/admin/orders", get(admin::orders))
-        .route("/admin/orders/{id}/ship", post(admin::ship))
-        .route("/admin/orders/{id}/deliver", post(admin::deliver))
-        .route("/admin/orders/{id}/cancel", post(admin::cancel))
-        .route("/admin/orders/{id}/refund", post(admin::refund))
-        .fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
+    let (router, _) = routes().split_for_parts();
+    router.fallback(|| async { AppError::NotFound("no such API endpoint".to_owned()) })
 }
 
 /// Middleware for the whole app: API answers get the contract's error shape even when an
@@ -175,8 +177,16 @@ async fn contract_errors(res: Response<Body>) -> Response<Body> {
         _ => AppError::BadRequest(message),
     };
     let mut out = (status, axum::Json(err.to_body())).into_response();
+    // The body is new, so nothing that described the old one carries over: a gzipped
+    // plain-text answer must not label the fresh JSON as gzip.
     for (name, value) in res.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        if ![
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+        ]
+        .contains(name)
+        {
             out.headers_mut().insert(name.clone(), value.clone());
         }
     }

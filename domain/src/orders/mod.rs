@@ -1,0 +1,392 @@
+//! The order service: placing orders (one transaction that prices, reserves stock and
+//! records the `order_created` event), reading them, moving them through the status
+//! machine, and expiring unpaid ones.
+
+use crate::outbox;
+use moves::release_stock;
+use serde_json::json;
+use sqlx::PgPool;
+use types::{
+    Address, AppError, Currency, Email, Money, Order, OrderLine, OrderStatus, ShippingMethod,
+};
+use uuid::Uuid;
+
+mod listing;
+mod moves;
+mod pricing;
+
+pub use moves::{move_order_in, transition_in, Transition};
+pub use pricing::{subtotal, too_large, Pricing, Totals};
+
+/// A validated checkout.
+#[derive(Clone, Debug)]
+pub struct PlaceOrder {
+    /// Who may replay this checkout: `user:{id}` or `guest:{session}`.
+    pub scope: String,
+    pub user_id: Option<String>,
+    pub email: Email,
+    pub address: Address,
+    pub method: ShippingMethod,
+    pub idempotency_key: types::IdempotencyKey,
+    /// The cart's lines.
+    pub lines: Vec<types::CartLine>,
+}
+
+/// The result of placing an order.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    pub order: Order,
+    /// False when an earlier request with the same key already placed it.
+    pub created: bool,
+}
+
+/// Orders on Postgres.
+#[derive(Clone)]
+pub struct Orders {
+    db: PgPool,
+    pub pricing: Pricing,
+}
+
+impl Orders {
+    /// The service.
+    pub fn new(db: PgPool, pricing: Pricing) -> Self {
+        Orders { db, pricing }
+    }
+
+    /// Places an order, all or nothing. Stock is taken with a conditional decrement per
+    /// line (in SKU order, so concurrent checkouts never deadlock); if any line is short,
+    /// nothing is reserved and the 409 names every short line.
+    #[tracing::instrument(name = "orders.place", skip_all, fields(scope = %input.scope, lines = input.lines.len()))]
+    pub async fn place(&self, input: &PlaceOrder) -> Result<Placed, AppError> {
+        if let Some(existing) = self
+            .by_key(&input.scope, input.idempotency_key.as_str())
+            .await?
+        {
+            return Ok(existing);
+        }
+        if input.lines.is_empty() {
+            return Err(AppError::BadRequest("Your cart is empty.".to_owned()));
+        }
+        let mut lines = input.lines.clone();
+        lines.sort();
+        let skus: Vec<String> = lines.iter().map(|l| l.sku.to_string()).collect();
+        let mut tx = self.db.begin().await?;
+        let prices = sqlx::query!(
+            r#"SELECT v.sku, p.name AS product, v.name AS variant, v.price_amount, v.currency
+               FROM variants v JOIN products p ON p.id = v.product_id
+               WHERE v.sku = ANY($1) AND p.active"#,
+            &skus
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut priced = Vec::with_capacity(lines.len());
+        let mut missing = Vec::new();
+        for line in &lines {
+            let (sku, qty) = (line.sku.to_string(), i64::from(line.quantity.get()));
+            match prices.iter().find(|p| p.sku == sku) {
+                Some(p) => {
+                    let name = if p.variant == "Standard" {
+                        p.product.clone()
+                    } else {
+                        format!("{} — {}", p.product, p.variant)
+                    };
+                    priced.push((sku, name, qty, p.price_amount, p.currency.clone()));
+                }
+                None => missing.push(sku),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "No longer sold: {}. Remove it from your cart.",
+                missing.join(", ")
+            )));
+        }
+        let currency = priced
+            .first()
+            .map(|p| p.4.clone())
+            .unwrap_or_else(|| "USD".to_owned());
+        if priced.iter().any(|p| p.4 != currency) {
+            return Err(AppError::Conflict("The cart mixes currencies.".to_owned()));
+        }
+        let subtotal = subtotal(priced.iter().map(|p| (p.2, p.3)))?;
+        let Totals {
+            subtotal,
+            shipping,
+            tax,
+            total,
+        } = self
+            .pricing
+            .totals(subtotal, self.pricing.shipping(input.method))?;
+        let user_id = input
+            .user_id
+            .as_deref()
+            .and_then(|u| Uuid::parse_str(u).ok());
+        let hold = i64::try_from(self.pricing.hold.as_secs()).unwrap_or(1800);
+
+        let order_id = sqlx::query_scalar!(
+            r#"INSERT INTO orders (user_id, email, currency, subtotal_amount, shipping_amount, tax_amount,
+                                   total_amount, shipping_method, shipping_address, idempotency_scope,
+                                   idempotency_key, expires_at, trace_parent)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint), $13)
+               ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+               RETURNING id"#,
+            user_id,
+            input.email.as_str(),
+            currency,
+            subtotal,
+            shipping,
+            tax,
+            total,
+            input.method.as_str(),
+            json!(input.address),
+            input.scope,
+            input.idempotency_key.as_str(),
+            hold,
+            crate::trace::current(),
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(order_id) = order_id else {
+            // A concurrent request with the same key committed first: answer with its order.
+            tx.rollback().await?;
+            return self
+                .by_key(&input.scope, input.idempotency_key.as_str())
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        "This checkout is already being processed; retry shortly.".to_owned(),
+                    )
+                });
+        };
+
+        let mut short = Vec::new();
+        for (sku, _, qty, _, _) in &priced {
+            let qty = i32::try_from(*qty)
+                .map_err(|_| AppError::BadRequest("quantity too large".to_owned()))?;
+            let taken = sqlx::query_scalar!(
+                "UPDATE variants SET stock = stock - $2 WHERE sku = $1 AND stock >= $2 RETURNING stock",
+                sku,
+                qty
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_none() {
+                let left = sqlx::query_scalar!("SELECT stock FROM variants WHERE sku = $1", sku)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                short.push(format!("{sku} ({left} available, {qty} wanted)"));
+            }
+        }
+        if !short.is_empty() {
+            tx.rollback().await?;
+            return Err(AppError::Conflict(format!(
+                "Not enough stock for: {}.",
+                short.join("; ")
+            )));
+        }
+
+        let (l_skus, l_names, l_qty, l_unit): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) =
+            priced.iter().fold(
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+                |mut acc, (sku, name, qty, unit, _)| {
+                    acc.0.push(sku.clone());
+                    acc.1.push(name.clone());
+                    acc.2.push(i32::try_from(*qty).unwrap_or(0));
+                    acc.3.push(*unit);
+                    acc
+                },
+            );
+        sqlx::query!(
+            r#"INSERT INTO order_lines (order_id, sku, name, quantity, unit_amount)
+               SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int[], $5::bigint[])"#,
+            order_id,
+            &l_skus,
+            &l_names,
+            &l_qty,
+            &l_unit
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO order_status_changes (order_id, from_status, to_status, reason) VALUES ($1, NULL, 'pending_payment', 'checkout')",
+            order_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            outbox::topics::ORDER_CREATED,
+            json!({ "order_id": order_id.to_string(), "email": input.email.as_str(), "total": total, "currency": currency }),
+        )
+        .await?;
+        tx.commit().await?;
+        let order = self
+            .get(&order_id.to_string())
+            .await?
+            .ok_or_else(|| AppError::internal("checkout", "order vanished"))?;
+        Ok(Placed {
+            order,
+            created: true,
+        })
+    }
+
+    async fn by_key(&self, scope: &str, key: &str) -> Result<Option<Placed>, AppError> {
+        let found = sqlx::query_scalar!(
+            "SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2",
+            scope,
+            key
+        )
+        .fetch_optional(&self.db)
+        .await?;
+        let Some(found) = found else { return Ok(None) };
+        let order = self
+            .get(&found.to_string())
+            .await?
+            .ok_or_else(|| AppError::internal("checkout", "order vanished"))?;
+        Ok(Some(Placed {
+            order,
+            created: false,
+        }))
+    }
+
+    /// One order by id, whoever owns it (callers check ownership).
+    pub async fn get(&self, id: &str) -> Result<Option<Order>, AppError> {
+        Self::get_with(&self.db, id).await
+    }
+
+    /// [`Orders::get`] on any pool, for event handlers that hold no service.
+    pub async fn get_with(db: &PgPool, id: &str) -> Result<Option<Order>, AppError> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let Some(o) = sqlx::query!(
+            r#"SELECT id, status, currency, subtotal_amount, shipping_amount, tax_amount, total_amount, created_at,
+                      email, shipping_method, shipping_address, tracking_number, payment_url, payment_error
+               FROM orders WHERE id = $1"#,
+            id
+        )
+        .fetch_optional(db)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let currency =
+            Currency::parse(&o.currency).map_err(|e| AppError::internal("order currency", e))?;
+        let lines = sqlx::query!("SELECT sku, name, quantity, unit_amount FROM order_lines WHERE order_id = $1 ORDER BY sku", id)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .map(|l| OrderLine { sku: l.sku, name: l.name, quantity: i64::from(l.quantity), unit_price: Money::new(l.unit_amount, currency) })
+            .collect();
+        Ok(Some(Order {
+            id: o.id.to_string(),
+            status: OrderStatus::parse(&o.status)
+                .ok_or_else(|| AppError::internal("order status", &o.status))?,
+            lines,
+            subtotal: Money::new(o.subtotal_amount, currency),
+            shipping: Money::new(o.shipping_amount, currency),
+            tax: Money::new(o.tax_amount, currency),
+            total: Money::new(o.total_amount, currency),
+            created_at: o
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            email: o.email,
+            shipping_method: ShippingMethod::parse(&o.shipping_method)
+                .unwrap_or(ShippingMethod::Standard),
+            shipping_address: serde_json::from_value(o.shipping_address).unwrap_or_default(),
+            tracking_number: o.tracking_number,
+            payment_url: (o.status == "pending_payment")
+                .then_some(o.payment_url)
+                .flatten(),
+            payment_error: (o.status == "pending_payment")
+                .then_some(o.payment_error)
+                .flatten(),
+        }))
+    }
+
+    /// Whether `viewer_scope` (`user:{id}` or `guest:{session}`) may see order `id`.
+    pub async fn visible_to(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+        guest_scope: Option<&str>,
+    ) -> Result<Option<Order>, AppError> {
+        let Ok(uuid) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let owner = sqlx::query!(
+            "SELECT user_id, idempotency_scope FROM orders WHERE id = $1",
+            uuid
+        )
+        .fetch_optional(&self.db)
+        .await?;
+        let Some(owner) = owner else { return Ok(None) };
+        let mine = match (owner.user_id, user_id) {
+            (Some(o), Some(u)) => o.to_string() == u,
+            (None, _) => guest_scope.is_some_and(|g| g == owner.idempotency_scope),
+            _ => false,
+        };
+        if mine {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A user's orders, newest first.
+    pub async fn for_user(&self, user_id: &str) -> Result<Vec<Order>, AppError> {
+        let Ok(uid) = Uuid::parse_str(user_id) else {
+            return Ok(Vec::new());
+        };
+        let ids = sqlx::query_scalar!(
+            "SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 100",
+            uid
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let mut orders = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(o) = self.get(&id.to_string()).await? {
+                orders.push(o);
+            }
+        }
+        Ok(orders)
+    }
+
+    /// Cancels unpaid orders past their hold that never got a payment session, and gives
+    /// their stock back, exactly once even with several workers: rows are claimed with
+    /// `SKIP LOCKED` and only released orders get `stock_released_at`. An order with a
+    /// session is cancelled only once the provider confirms it closed (see
+    /// `Payments::expire_overdue`): until then it could still be paid. Returns how many
+    /// orders expired.
+    pub async fn expire_unpaid(&self) -> Result<usize, AppError> {
+        let mut tx = self.db.begin().await?;
+        let expired = sqlx::query_scalar!(
+            r#"UPDATE orders SET status = 'cancelled'
+               WHERE id IN (SELECT id FROM orders
+                            WHERE status = 'pending_payment' AND expires_at < now() AND stock_released_at IS NULL
+                              AND payment_session IS NULL
+                              AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id
+                                              AND p.status IN ('paid', 'refunded', 'review'))
+                            ORDER BY expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+               RETURNING id"#
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        release_stock(&mut tx, &expired).await?;
+        sqlx::query!(
+            r#"INSERT INTO order_status_changes (order_id, from_status, to_status, reason)
+               SELECT id, 'pending_payment', 'cancelled', 'payment window expired' FROM UNNEST($1::uuid[]) AS t(id)"#,
+            &expired
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(count = expired.len(), "expired unpaid orders");
+        Ok(expired.len())
+    }
+}

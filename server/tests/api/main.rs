@@ -1,0 +1,16 @@
+//! The integration tests, one binary: each module drives the real server against a fresh
+//! database (`sqlx::test`) and the local Redis. `common` holds the arrange steps they share.
+
+mod common;
+
+mod accounts;
+mod admin;
+mod catalog_api;
+mod checkout;
+mod events;
+mod ops;
+mod pages;
+mod payments;
+mod redis_tls;
+mod replicas;
+mod tracing;
