@@ -11,11 +11,12 @@ ensure_schemathesis
 
 port="${CONFORMANCE_PORT:-3200}"
 base="http://127.0.0.1:$port"
-db="${BAZAAR_DB_BASE:-postgres://postgres@127.0.0.1:5432}/bazaar_conformance"
+name="${CONFORMANCE_DB:-bazaar_conformance}"
+db="${BAZAAR_DB_BASE:-postgres://postgres@127.0.0.1:5432}/$name"
 server="${SERVER_BIN:-$CARGO_TARGET_DIR/debug/server}"
 media="$(mktemp -d)"
 log="$BAZAAR_CACHE/conformance-server.log"
-psql "${BAZAAR_DB_BASE:-postgres://postgres@127.0.0.1:5432}/postgres" -qc 'DROP DATABASE IF EXISTS bazaar_conformance WITH (FORCE)' -c 'CREATE DATABASE bazaar_conformance'
+psql "${BAZAAR_DB_BASE:-postgres://postgres@127.0.0.1:5432}/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
 export DATABASE_URL="$db" LEPTOS_SITE_ROOT="$BAZAAR_ROOT/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
   MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn PUBLIC_URL="$base" \
   REDIS_URL="${CONFORMANCE_REDIS_URL:-redis://127.0.0.1:6379/3}" RATE_LIMIT_WINDOW_SECS=1

@@ -103,6 +103,15 @@ ensure_cargo_chef() {
   fi
 }
 
+# leptosfmt: rustfmt for the `view!` macros, which rustfmt leaves alone.
+LEPTOSFMT_VERSION="0.1.33"
+ensure_leptosfmt() {
+  if ! leptosfmt --version 2>/dev/null | grep -q " $LEPTOSFMT_VERSION"; then
+    say "installing leptosfmt $LEPTOSFMT_VERSION (once per machine, ~1 min)"
+    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+  fi
+}
+
 ensure_sqlx_cli() {
   if ! sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION"; then
     say "installing sqlx-cli $SQLX_CLI_VERSION"

@@ -22,6 +22,7 @@ step() {
 
 ensure_rust_tools
 ensure_sqlx_cli
+ensure_leptosfmt
 ensure_node_tools
 ensure_chromium
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -34,6 +35,7 @@ ensure_redis
 host_cargo() { RUSTFLAGS="$DEV_RUSTFLAGS" SQLX_OFFLINE=true cargo "$@"; }
 
 step "format" cargo fmt --all -- --check
+step "format (view! macros)" leptosfmt --check app/src
 step "migrations apply" sqlx migrate run --source migrations
 step "sqlx offline data" env RUSTFLAGS="$DEV_RUSTFLAGS" cargo sqlx prepare --workspace --check -- --all-targets
 step "clippy (server)" host_cargo clippy --workspace --exclude frontend --all-targets -- -D warnings

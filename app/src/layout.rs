@@ -14,25 +14,46 @@ pub fn Header() -> impl IntoView {
     let location = use_location();
     let user = Resource::new(move || location.pathname.get(), |_| current_user());
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
         <header class="site-header">
-            <a class="brand" href="/" aria-label="Bazaar home">"Bazaar"</a>
+            <a class="brand" href="/" aria-label="Bazaar home">
+                "Bazaar"
+            </a>
             <form class="site-search" action="/search" method="get" role="search">
-                <label for="site-search-q" class="visually-hidden">"Search products"</label>
-                <input id="site-search-q" type="search" name="q" placeholder="Search products" maxlength="200"/>
+                <label for="site-search-q" class="visually-hidden">
+                    "Search products"
+                </label>
+                <input
+                    id="site-search-q"
+                    type="search"
+                    name="q"
+                    placeholder="Search products"
+                    maxlength="200"
+                />
                 <button type="submit">"Search"</button>
             </form>
             <nav class="account-nav" aria-label="Account">
-                <Transition fallback=|| view! { <a href="/login">"Sign in"</a> }>
+                <Transition fallback=|| {
+                    view! { <a href="/login">"Sign in"</a> }
+                }>
                     {move || Suspend::new(async move {
                         match user.await {
-                            Ok(Some(user)) => view! { <a href="/account" data-testid="account-link">{user.name}</a> }.into_any(),
+                            Ok(Some(user)) => {
+                                view! {
+                                    <a href="/account" data-testid="account-link">
+                                        {user.name}
+                                    </a>
+                                }
+                                    .into_any()
+                            }
                             _ => view! { <a href="/login">"Sign in"</a> }.into_any(),
                         }
                     })}
                 </Transition>
             </nav>
-            <CartBadge/>
+            <CartBadge />
         </header>
     }
 }
@@ -53,12 +74,18 @@ pub fn NotFound(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
     crate::set_http_status(404);
     let message = what.unwrap_or_else(|| "page".to_owned());
     view! {
-        <Title text="Not found"/>
-        <Meta name="robots" content="noindex"/>
+        <Title text="Not found" />
+        <Meta name="robots" content="noindex" />
         <section class="error-page">
             <h1>"We couldn't find that " {message}</h1>
-            <p>"It may have moved or sold out for good. Try a search, or start from the home page."</p>
-            <p><a class="button" href="/">"Back to the shop"</a></p>
+            <p>
+                "It may have moved or sold out for good. Try a search, or start from the home page."
+            </p>
+            <p>
+                <a class="button" href="/">
+                    "Back to the shop"
+                </a>
+            </p>
         </section>
     }
 }
@@ -68,16 +95,20 @@ pub fn NotFound(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
 pub fn ErrorView(error: AppError) -> impl IntoView {
     if let AppError::NotFound(msg) = &error {
         let what = msg.trim_end_matches(" not found").to_owned();
-        return view! { <NotFound what/> }.into_any();
+        return view! { <NotFound what /> }.into_any();
     }
     crate::set_http_status(error.status());
     let retry = matches!(error, AppError::Unavailable(_) | AppError::Internal(_));
     view! {
-        <Title text="Something went wrong"/>
+        <Title text="Something went wrong" />
         <section class="error-page" role="alert">
             <h1>{if retry { "Please try again" } else { "We couldn't do that" }}</h1>
             <p>{error.to_string()}</p>
-            <p><a class="button" href="/">"Back to the shop"</a></p>
+            <p>
+                <a class="button" href="/">
+                    "Back to the shop"
+                </a>
+            </p>
         </section>
     }
     .into_any()

@@ -31,15 +31,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options=options.clone()/>
-                <HashedStylesheet options id="leptos"/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="leptos" />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -56,43 +56,119 @@ pub fn App() -> impl IntoView {
     provide_context(cart::CartVersion(RwSignal::new(0)));
 
     view! {
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Title formatter=|title: String| {
-            let title = if title.is_empty() { "Bazaar".to_owned() } else { format!("{title} · Bazaar") };
+            let title = if title.is_empty() {
+                "Bazaar".to_owned()
+            } else {
+                format!("{title} · Bazaar")
+            };
             raw_text(title)
-        }/>
+        } />
         <Router>
             <div class="site" data-hydrated=move || hydrated.get().to_string()>
-                <Header/>
+                <Header />
                 <main id="main">
-                    <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view=catalog::HomePage ssr=SsrMode::Async/>
-                        <Route path=path!("/categories/:slug") view=catalog::CategoryPage ssr=SsrMode::Async/>
-                        <Route path=path!("/products/:slug") view=catalog::ProductPage ssr=SsrMode::Async/>
-                        <Route path=path!("/search") view=catalog::SearchPage ssr=SsrMode::Async/>
-                        <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async/>
-                        <Route path=path!("/checkout") view=checkout::CheckoutPage ssr=SsrMode::Async/>
-                        <Route path=path!("/orders") view=orders::OrdersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/orders/:id") view=orders::OrderPage ssr=SsrMode::Async/>
-                        <Route path=path!("/checkout/success/:id") view=orders::CheckoutSuccessPage ssr=SsrMode::Async/>
-                        <Route path=path!("/checkout/cancelled/:id") view=orders::CheckoutCancelledPage ssr=SsrMode::Async/>
-                        <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async/>
-                        <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
-                        <Route path=path!("/account") view=accounts::AccountPage ssr=SsrMode::Async/>
-                        <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage ssr=SsrMode::Async/>
-                        <Route path=path!("/reset-password") view=accounts::ResetPasswordPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin") view=admin::AdminDashboardPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/products") view=admin::AdminProductsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/products/new") view=admin::AdminNewProductPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/products/:slug") view=admin::AdminProductPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/orders") view=admin::AdminOrdersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/orders/:id") view=admin::AdminOrderPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/customers") view=admin::AdminCustomersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/audit") view=admin::AdminAuditPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/flags") view=admin::AdminFlagsPage ssr=SsrMode::Async/>
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("/") view=catalog::HomePage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/categories/:slug")
+                            view=catalog::CategoryPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/products/:slug")
+                            view=catalog::ProductPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/search") view=catalog::SearchPage ssr=SsrMode::Async />
+                        <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/checkout")
+                            view=checkout::CheckoutPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/orders") view=orders::OrdersPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/orders/:id")
+                            view=orders::OrderPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/checkout/success/:id")
+                            view=orders::CheckoutSuccessPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/checkout/cancelled/:id")
+                            view=orders::CheckoutCancelledPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async />
+                        <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/account")
+                            view=accounts::AccountPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/forgot-password")
+                            view=accounts::ForgotPasswordPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/reset-password")
+                            view=accounts::ResetPasswordPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin")
+                            view=admin::AdminDashboardPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/products")
+                            view=admin::AdminProductsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/products/new")
+                            view=admin::AdminNewProductPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/products/:slug")
+                            view=admin::AdminProductPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/orders")
+                            view=admin::AdminOrdersPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/orders/:id")
+                            view=admin::AdminOrderPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/customers")
+                            view=admin::AdminCustomersPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/audit")
+                            view=admin::AdminAuditPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/flags")
+                            view=admin::AdminFlagsPage
+                            ssr=SsrMode::Async
+                        />
                     </Routes>
                 </main>
-                <Footer/>
+                <Footer />
             </div>
         </Router>
     }

@@ -9,7 +9,9 @@ use uuid::Uuid;
 /// Who is acting.
 #[derive(Clone, Debug)]
 pub struct Actor {
+    /// The admin's user id.
     pub id: Uuid,
+    /// The admin's email, kept in the trail even if the account goes.
     pub email: String,
 }
 
@@ -17,7 +19,7 @@ impl Actor {
     /// The actor for a signed-in user.
     pub fn of(user: &types::User) -> Result<Self, AppError> {
         Ok(Actor {
-            id: Uuid::parse_str(&user.id).map_err(|e| AppError::internal("actor id", e))?,
+            id: user.id.get(),
             email: user.email.clone(),
         })
     }

@@ -14,7 +14,9 @@ pub const CART_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Whose cart: a signed-in user's, or a guest session's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CartOwner {
-    User(String),
+    /// A signed-in user's cart, by user id.
+    User(types::UserId),
+    /// A guest's cart, by the random id kept in their session.
     Guest(String),
 }
 
@@ -87,8 +89,7 @@ impl Carts {
         .await?;
         rows.into_iter()
             .map(|r| {
-                let currency = Currency::parse(&r.currency)
-                    .map_err(|e| AppError::internal("cart currency", e))?;
+                let price = Money::from_row(r.price_amount, &r.currency)?;
                 let name = if r.variant == "Standard" {
                     r.product
                 } else {
@@ -98,7 +99,7 @@ impl Carts {
                     r.sku,
                     Priced {
                         name,
-                        price: Money::new(r.price_amount, currency),
+                        price,
                         available: i64::from(r.stock),
                     },
                 ))

@@ -129,7 +129,7 @@ impl Checkout {
         }
         let input = PlaceOrder {
             scope: owner.checkout_scope(),
-            user_id: user.map(|u| u.id.clone()),
+            user_id: user.map(|u| u.id),
             email: valid.email,
             address: valid.address,
             method: valid.method,
@@ -138,7 +138,7 @@ impl Checkout {
         };
         // A replayed key answers with the first order even though the cart is empty by then.
         let placed = self.orders.place(&input).await?;
-        tracing::Span::current().record("order_id", placed.order.id.as_str());
+        tracing::Span::current().record("order_id", tracing::field::display(placed.order.id));
         if placed.created {
             metrics::METRICS.orders_created.inc();
             if let Err(e) = self.carts.clear(owner).await {
@@ -147,7 +147,7 @@ impl Checkout {
         }
         let payment_url = self.payments.start(&placed.order).await?;
         Ok(CheckoutResponse {
-            order_id: placed.order.id.clone(),
+            order_id: placed.order.id,
             status: placed.order.status,
             total: placed.order.total,
             payment_url,
@@ -200,7 +200,7 @@ impl Checkout {
             None => cart.map(CartOwner::checkout_scope),
         };
         self.orders
-            .visible_to(id, user.map(|u| u.id.as_str()), guest_scope.as_deref())
+            .visible_to(id, user.map(|u| &u.id), guest_scope.as_deref())
             .await?
             .ok_or_else(|| AppError::not_found("order"))
     }

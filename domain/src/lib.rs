@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Bazaar's business logic and SQL, one module per service of the original design.
 //! Server-only and free of Leptos: the web layer calls in, maps errors, and renders.
 

@@ -10,8 +10,11 @@ use sqlx::PgPool;
 pub struct OutgoingEmail {
     /// Unique per logical email, e.g. `welcome:{user_id}`.
     pub idempotency_key: String,
+    /// The recipient.
     pub to: String,
+    /// The subject line.
     pub subject: String,
+    /// The plain-text body.
     pub body: String,
 }
 
@@ -19,11 +22,17 @@ pub struct OutgoingEmail {
 #[derive(Clone)]
 pub enum Mailer {
     /// Development: stored, never sent.
-    DevMailbox { db: PgPool },
+    DevMailbox {
+        /// Where the mail is stored.
+        db: PgPool,
+    },
     /// Production: SMTP.
     Smtp {
+        /// Where sent mail is recorded.
         db: PgPool,
+        /// The pooled SMTP connection.
         transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The sender address.
         from: Mailbox,
     },
 }
@@ -118,10 +127,15 @@ impl Mailer {
 /// A message in the dev mailbox.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StoredEmail {
+    /// Its row id.
     pub id: i64,
+    /// The recipient.
     pub to: String,
+    /// The subject line.
     pub subject: String,
+    /// The plain-text body.
     pub body: String,
+    /// When it was sent, RFC 3339.
     pub created_at: String,
 }
 

@@ -36,7 +36,9 @@ pub struct MediaStore {
 /// A stored object, for serving.
 #[derive(Clone, Debug)]
 pub struct MediaObject {
+    /// The stored bytes.
     pub bytes: Bytes,
+    /// The store's version tag, for `If-None-Match`.
     pub etag: Option<String>,
 }
 

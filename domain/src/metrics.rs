@@ -10,21 +10,37 @@ use std::sync::LazyLock;
 
 /// Every metric, registered once.
 pub struct Metrics {
+    /// The registry `/metrics` renders.
     pub registry: Registry,
+    /// Requests by method, route template and status class.
     pub http_requests: IntCounterVec,
+    /// Request latency by method and route template.
     pub http_duration: HistogramVec,
+    /// Orders placed (replays of a key not counted).
     pub orders_created: IntCounter,
+    /// Failed checkouts by reason.
     pub checkout_failures: IntCounterVec,
+    /// Payment outcomes by kind.
     pub payments: IntCounterVec,
+    /// Webhook events received by type and outcome.
     pub webhook_events: IntCounterVec,
+    /// Webhook deliveries refused, by reason.
     pub webhook_failures: IntCounterVec,
+    /// Seconds from the provider's event to our receipt.
     pub webhook_lag: Histogram,
+    /// Unpaid orders cancelled with their stock released.
     pub reservations_expired: IntCounter,
+    /// Outbox events by status.
     pub outbox_events: IntGaugeVec,
+    /// Age in seconds of the oldest pending outbox event.
     pub outbox_oldest_age: IntGauge,
+    /// Pool connections by state (idle, in use).
     pub db_connections: IntGaugeVec,
+    /// The pool's size limit.
     pub db_max_connections: IntGauge,
+    /// Database errors seen by the services.
     pub db_errors: IntCounter,
+    /// 1 while Redis answers a ping, else 0.
     pub redis_up: IntGauge,
 }
 

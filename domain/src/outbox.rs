@@ -48,8 +48,11 @@ pub async fn enqueue(
 /// A claimed event.
 #[derive(Clone, Debug)]
 pub struct Event {
+    /// The outbox row id.
     pub id: i64,
+    /// One of [`topics`].
     pub topic: String,
+    /// The event's JSON payload.
     pub payload: Value,
     /// Including this one.
     pub attempts: i32,
@@ -69,12 +72,15 @@ pub trait Handler: Clone + Send + Sync + 'static {
 /// Claims and processes outbox events.
 #[derive(Clone)]
 pub struct OutboxWorker<H> {
+    /// The pool events are claimed from.
     pub db: PgPool,
     /// What each event is handed to.
     pub dispatcher: H,
     /// How long a claim lasts before another worker may take the event over.
     pub lease: Duration,
+    /// Events claimed per pass.
     pub batch: i64,
+    /// Attempts before an event is given up as dead.
     pub max_attempts: i32,
 }
 

@@ -8,7 +8,9 @@ use types::AppError;
 /// A limit: at most `max` counted events per `window`.
 #[derive(Clone, Copy, Debug)]
 pub struct Limit {
+    /// Attempts allowed in one window.
     pub max: u32,
+    /// The window's length.
     pub window: Duration,
 }
 

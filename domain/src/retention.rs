@@ -22,8 +22,11 @@ pub struct Retention {
 /// What one pass deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Purged {
+    /// Delivered outbox events deleted.
     pub outbox: u64,
+    /// Webhook receipts deleted.
     pub webhook_events: u64,
+    /// Sent emails deleted.
     pub emails: u64,
 }
 

@@ -7,7 +7,9 @@ use types::{AppError, Slug};
 /// How much to seed. The default is the full demo store: 10 categories of 24 products.
 #[derive(Clone, Debug)]
 pub struct SeedOptions {
+    /// How many categories.
     pub categories: usize,
+    /// Products in each.
     pub products_per_category: usize,
 }
 
@@ -23,8 +25,11 @@ impl Default for SeedOptions {
 /// What a seed run wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeedReport {
+    /// Categories written.
     pub categories: usize,
+    /// Products written.
     pub products: usize,
+    /// Variants written.
     pub variants: usize,
 }
 

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// A shopper.
     Customer,
+    /// A merchant with the admin pages and API.
     Admin,
 }
 
@@ -35,9 +37,13 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
-    pub id: String,
+    /// The user id (a UUID).
+    pub id: crate::UserId,
+    /// Their email.
     pub email: String,
+    /// Their display name.
     pub name: String,
+    /// Customer or admin.
     pub role: Role,
 }
 
@@ -155,16 +161,22 @@ impl FormErrors {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
+    /// The account's email.
     pub email: String,
+    /// 8 to 128 characters.
     pub password: String,
+    /// The display name.
     pub name: String,
 }
 
 /// A valid signup.
 #[derive(Clone, Debug)]
 pub struct NewUser {
+    /// The account's email.
     pub email: Email,
+    /// The password, never logged.
     pub password: Password,
+    /// The display name.
     pub name: PersonName,
 }
 
@@ -194,7 +206,9 @@ impl SignupRequest {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
+    /// The password now.
     pub current_password: String,
+    /// The one to change to, 8 to 128 characters.
     pub new_password: String,
 }
 
@@ -216,7 +230,9 @@ impl PasswordChange {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credentials {
+    /// The account's email.
     pub email: String,
+    /// Its password.
     pub password: String,
 }
 
@@ -224,7 +240,9 @@ pub struct Credentials {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
+    /// The JWT to send as `Authorization: Bearer …`.
     pub access_token: String,
+    /// Always `Bearer`.
     pub token_type: String,
     /// Seconds until the token expires.
     pub expires_in: u64,
@@ -235,12 +253,18 @@ pub struct TokenResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     #[serde(default)]
+    /// Set on a saved address.
     pub id: Option<String>,
+    /// The recipient.
     pub name: String,
+    /// Street and number.
     pub line1: String,
     #[serde(default)]
+    /// Flat, floor, company.
     pub line2: Option<String>,
+    /// The city.
     pub city: String,
+    /// The postal code.
     pub postal_code: String,
     /// ISO 3166-1 alpha-2, e.g. `US`.
     pub country: String,

@@ -13,10 +13,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariantInput {
+    /// The variant's SKU.
     pub sku: String,
+    /// The variant's name, e.g. `Blue`.
     pub name: String,
+    /// At most 100,000,000 minor units.
     pub price: Money,
     #[serde(default)]
+    /// Required for a new variant; on an existing one a compare-and-set against `stock_was`.
     pub stock: Option<i64>,
     /// The stock the editor read, for a compare-and-set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,15 +31,20 @@ pub struct VariantInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductInput {
+    /// The product's name.
     pub name: String,
     #[serde(default)]
+    /// Made from the name when left out.
     pub slug: Option<String>,
     #[serde(default)]
+    /// Plain text, shown on the product page.
     pub description: String,
     /// The category's slug.
     pub category: String,
     #[serde(default = "yes")]
+    /// Whether the storefront shows it (default true).
     pub active: bool,
+    /// At least one variant.
     pub variants: Vec<VariantInput>,
 }
 
@@ -48,14 +57,19 @@ fn yes() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductPatch {
     #[serde(default)]
+    /// A new name.
     pub name: Option<String>,
     #[serde(default)]
+    /// A new slug.
     pub slug: Option<String>,
     #[serde(default)]
+    /// A new description.
     pub description: Option<String>,
     #[serde(default)]
+    /// A new category's slug.
     pub category: Option<String>,
     #[serde(default)]
+    /// Shown on the storefront or not.
     pub active: Option<bool>,
     /// Replaces the variant list: SKUs kept are updated, new ones added, missing ones removed.
     #[serde(default)]
@@ -66,14 +80,23 @@ pub struct ProductPatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminProduct {
+    /// Its slug.
     pub slug: String,
+    /// Its name.
     pub name: String,
+    /// Its description.
     pub description: String,
+    /// Its category's slug.
     pub category: String,
+    /// Whether the storefront shows it.
     pub active: bool,
+    /// The large image, if one was uploaded.
     pub image_url: Option<String>,
+    /// The thumbnail, if one was uploaded.
     pub thumb_url: Option<String>,
+    /// Its variants with their stock.
     pub variants: Vec<AdminVariant>,
+    /// The last change, RFC 3339.
     pub updated_at: String,
 }
 
@@ -81,20 +104,28 @@ pub struct AdminProduct {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminVariant {
+    /// The SKU.
     pub sku: String,
+    /// The variant's name.
     pub name: String,
+    /// Its price.
     pub price: Money,
+    /// Units on hand.
     pub stock: i64,
 }
 
 /// A validated variant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidVariant {
+    /// The SKU.
     pub sku: Sku,
+    /// The variant's name.
     pub name: String,
+    /// Its price, bounded.
     pub price: Money,
     /// Required when the variant is created; see [`VariantInput`] for an existing one.
     pub stock: Option<i32>,
+    /// The stock the editor read, for the compare-and-set.
     pub stock_was: Option<i32>,
 }
 
@@ -105,12 +136,17 @@ pub const MAX_PRICE_MINOR: i64 = 100_000_000;
 /// A validated product (all fields present).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValidProduct {
+    /// The product's name.
     pub name: String,
     /// `None` asks for one generated from the name.
     pub slug: Option<Slug>,
+    /// Plain text, shown on the product page.
     pub description: String,
+    /// The category's slug.
     pub category: Slug,
+    /// Whether the storefront shows it.
     pub active: bool,
+    /// At least one variant.
     pub variants: Vec<ValidVariant>,
 }
 
@@ -245,11 +281,17 @@ impl ProductInput {
 /// A validated partial product edit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProductEdit {
+    /// A new name.
     pub name: Option<String>,
+    /// A new slug.
     pub slug: Option<Slug>,
+    /// A new description.
     pub description: Option<String>,
+    /// A new category.
     pub category: Option<Slug>,
+    /// Shown on the storefront or not.
     pub active: Option<bool>,
+    /// The whole variant list, replacing the old one by SKU.
     pub variants: Option<Vec<ValidVariant>>,
 }
 
@@ -299,7 +341,9 @@ impl ProductPatch {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockAdjustment {
+    /// Units to add (negative to take away).
     pub delta: i64,
+    /// Why, for the inventory trail.
     pub reason: String,
 }
 
@@ -330,6 +374,7 @@ impl StockAdjustment {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipOrder {
+    /// The carrier's tracking number.
     pub tracking_number: String,
 }
 
@@ -351,11 +396,17 @@ impl ShipOrder {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InventoryChange {
+    /// The variant.
     pub sku: String,
+    /// Units added (negative: taken away).
     pub delta: i64,
+    /// Stock on hand after the change.
     pub stock_after: i64,
+    /// Why.
     pub reason: String,
+    /// Who, by email.
     pub actor: String,
+    /// When, RFC 3339.
     pub at: String,
 }
 
@@ -363,11 +414,17 @@ pub struct InventoryChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminOrderSummary {
-    pub id: String,
+    /// The order id.
+    pub id: crate::OrderId,
+    /// Where it is in its life.
     pub status: OrderStatus,
+    /// The buyer's email.
     pub email: String,
+    /// What was charged.
     pub total: Money,
+    /// Units across its lines.
     pub item_count: i64,
+    /// When it was placed, RFC 3339.
     pub created_at: String,
     /// Set when a payment needs a person.
     pub review_reason: Option<String>,
@@ -377,13 +434,19 @@ pub struct AdminOrderSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerSummary {
-    pub id: String,
+    /// The user id.
+    pub id: crate::UserId,
+    /// Their email.
     pub email: String,
+    /// Their display name.
     pub name: String,
+    /// Whether they hold the admin role.
     pub is_admin: bool,
+    /// Orders placed.
     pub orders: i64,
     /// Paid, shipped and delivered orders.
     pub spent: Money,
+    /// When they signed up, RFC 3339.
     pub created_at: String,
 }
 
@@ -391,10 +454,15 @@ pub struct CustomerSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
+    /// The admin, by email.
     pub actor: String,
+    /// What was done, e.g. `product.update`.
     pub action: String,
+    /// What it was done to (a slug, a SKU, an order id).
     pub target: String,
+    /// The change's details as JSON, or empty.
     pub details: String,
+    /// When, RFC 3339.
     pub at: String,
 }
 
@@ -402,9 +470,13 @@ pub struct AuditEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureFlag {
+    /// The flag's key.
     pub key: String,
+    /// What it turns on.
     pub description: String,
+    /// Whether it is on.
     pub enabled: bool,
+    /// The admin who last set it.
     pub updated_by: Option<String>,
 }
 
@@ -412,9 +484,13 @@ pub struct FeatureFlag {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodFigures {
+    /// The period, e.g. `Last 7 days`.
     pub label: String,
+    /// Orders placed in it.
     pub orders: i64,
+    /// Of those, the ones paid for.
     pub paid_orders: i64,
+    /// What the paid ones brought in.
     pub revenue: Money,
 }
 
@@ -422,11 +498,13 @@ pub struct PeriodFigures {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dashboard {
+    /// Today, the last 7 and the last 30 days.
     pub periods: Vec<PeriodFigures>,
     /// Orders placed → paid → shipped over the last 30 days.
     pub funnel: Vec<(String, i64)>,
     /// SKU, product name, stock.
     pub low_stock: Vec<(String, String, i64)>,
+    /// The latest orders.
     pub recent: Vec<AdminOrderSummary>,
 }
 

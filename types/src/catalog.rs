@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategorySummary {
+    /// Its slug.
     pub slug: String,
+    /// Its name.
     pub name: String,
+    /// Active products in it.
     pub product_count: i64,
 }
 
@@ -16,11 +19,15 @@ pub struct CategorySummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductSummary {
+    /// Its slug.
     pub slug: String,
+    /// Its name.
     pub name: String,
     /// The lowest price among the product's variants.
     pub price: Money,
+    /// Its thumbnail, if it has an image.
     pub image_url: Option<String>,
+    /// Whether any variant can be bought now.
     pub in_stock: bool,
     /// The category's slug.
     pub category: String,
@@ -30,8 +37,11 @@ pub struct ProductSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Variant {
+    /// The SKU.
     pub sku: String,
+    /// The variant's name.
     pub name: String,
+    /// Its price.
     pub price: Money,
     /// Units that can be bought right now.
     pub available: i64,
@@ -42,11 +52,14 @@ pub struct Variant {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductDetail {
     #[serde(flatten)]
+    /// What listings show of it.
     pub summary: ProductSummary,
+    /// Its description.
     pub description: String,
     /// The category's display name, for breadcrumbs.
     #[serde(default)]
     pub category_name: String,
+    /// Its variants.
     pub variants: Vec<Variant>,
 }
 
@@ -54,9 +67,13 @@ pub struct ProductDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductPage {
+    /// The products on this page.
     pub items: Vec<ProductSummary>,
+    /// This page, from 1.
     pub page: u32,
+    /// The page size.
     pub per_page: u32,
+    /// Products matching, across all pages.
     pub total: i64,
 }
 
@@ -73,10 +90,15 @@ impl ProductPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
+    /// Best match first (a search), else featured order.
     Relevance,
+    /// Newest first.
     Newest,
+    /// Cheapest first.
     PriceAsc,
+    /// Dearest first.
     PriceDesc,
+    /// By name, A to Z.
     Name,
 }
 
@@ -141,9 +163,13 @@ pub struct RawProductQuery {
 pub struct ProductQuery {
     /// Trimmed search text; `None` when absent or blank.
     pub q: Option<String>,
+    /// Only this category.
     pub category: Option<Slug>,
+    /// The order of the results.
     pub sort: Sort,
+    /// The page, from 1.
     pub page: u32,
+    /// Products per page, 1 to 100.
     pub per_page: u32,
 }
 

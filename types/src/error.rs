@@ -25,13 +25,17 @@ pub enum AppError {
     /// A submitted body or form has invalid fields (422).
     #[error("{message}")]
     Validation {
+        /// A sentence for a person.
         message: String,
+        /// Per-field messages.
         fields: FieldErrors,
     },
     /// Query parameters are invalid (400 with code `validation`).
     #[error("{message}")]
     InvalidQuery {
+        /// A sentence for a person.
         message: String,
+        /// Per-field messages.
         fields: FieldErrors,
     },
     /// The request is malformed in a way no single field explains (400).
@@ -43,7 +47,9 @@ pub enum AppError {
     /// Too many attempts; try again after the given number of seconds (429).
     #[error("{message}")]
     RateLimited {
+        /// A sentence for a person.
         message: String,
+        /// When to try again.
         retry_after_secs: u64,
     },
     /// A dependency such as Redis or Postgres is down; try again shortly (503).

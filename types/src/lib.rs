@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Shared Bazaar types: domain newtypes that parse rather than validate, the data
 //! transfer objects of the public contract, and the one application error type.
 //!
@@ -21,7 +22,7 @@ pub use catalog::{
 };
 pub use error::{AppError, FieldErrors};
 pub use money::{Currency, Money};
-pub use newtypes::{Email, ParseError, Quantity, Sku, Slug};
+pub use newtypes::{Email, OrderId, ParseError, Quantity, Sku, Slug, UserId};
 pub use orders::{
     too_large, AddToCart, Cart, CartItem, CartLine, CheckoutRequest, CheckoutResponse,
     CheckoutSummary, IdempotencyKey, Order, OrderLine, OrderStatus, SetQuantity, ShippingMethod,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use uuid::Uuid;
 
 /// Why a value failed to parse, in words fit to show next to a form field.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -176,6 +177,73 @@ fn fold_accent(c: char) -> Option<char> {
         _ => c,
     })
 }
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+        pub struct $name(Uuid);
+
+        // On the wire it is the UUID's string.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::string_schema(concat!("The UUID of ", $what))
+                    .format(Some(utoipa::openapi::SchemaFormat::Custom("uuid".to_owned())))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
+        impl $name {
+            /// Parses the hyphenated or simple form of a UUID.
+            pub fn parse(raw: &str) -> Result<Self, ParseError> {
+                Uuid::parse_str(raw.trim())
+                    .map($name)
+                    .map_err(|_| ParseError::new(concat!("not ", $what)))
+            }
+
+            /// The UUID inside, for SQL.
+            pub fn get(self) -> Uuid {
+                self.0
+            }
+
+            /// The first eight hex digits, upper case, as people quote it: `#1A2B3C4D`.
+            pub fn short(self) -> String {
+                let hex = self.0.simple().to_string().to_uppercase();
+                format!("#{}", &hex[..8])
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                $name(id)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A user's id. It travels as its UUID string.
+    UserId,
+    "a user id"
+);
+
+uuid_id!(
+    /// An order's id. It travels as its UUID string.
+    OrderId,
+    "an order id"
+);
 
 /// How many of one item a shopper may put in the cart: 1 to 99.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

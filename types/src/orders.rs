@@ -16,10 +16,15 @@ pub struct CartLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartItem {
+    /// The variant.
     pub sku: String,
+    /// Product and variant name.
     pub name: String,
+    /// How many, 1 to 99.
     pub quantity: i64,
+    /// One unit's price now.
     pub unit_price: Money,
+    /// Quantity times the unit price.
     pub line_total: Money,
     /// Units available right now, so the cart can warn before checkout.
     #[serde(default)]
@@ -30,8 +35,11 @@ pub struct CartItem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cart {
+    /// The lines, priced now.
     pub items: Vec<CartItem>,
+    /// The sum of the lines.
     pub subtotal: Money,
+    /// Units across the lines.
     pub item_count: i64,
 }
 
@@ -57,7 +65,9 @@ pub fn too_large() -> AppError {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddToCart {
+    /// The variant.
     pub sku: String,
+    /// How many to add, 1 to 99.
     pub quantity: i64,
 }
 
@@ -65,6 +75,7 @@ pub struct AddToCart {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetQuantity {
+    /// The new quantity, 0 to 99; 0 removes the line.
     pub quantity: i64,
 }
 
@@ -123,7 +134,9 @@ pub struct CheckoutSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShippingMethod {
+    /// Standard shipping.
     Standard,
+    /// Express shipping, when the flag offers it.
     Express,
 }
 
@@ -151,8 +164,11 @@ impl ShippingMethod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutRequest {
     #[serde(default)]
+    /// The shopper's email, prefilled on the payment page.
     pub email: Option<String>,
+    /// Where the order ships.
     pub shipping_address: Address,
+    /// `standard` or `express`.
     pub shipping_method: String,
 }
 
@@ -160,22 +176,35 @@ pub struct CheckoutRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutResponse {
-    pub order_id: String,
+    /// The order id.
+    pub order_id: crate::OrderId,
+    /// `pending_payment` until the provider reports the money.
     pub status: OrderStatus,
+    /// What the shopper pays.
     pub total: Money,
+    /// Where the shopper pays.
     pub payment_url: String,
 }
 
 /// Where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Stored as text (`orders.status`), read and written as this enum.
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "snake_case"))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Placed; stock reserved until the hold runs out.
     PendingPayment,
+    /// The money arrived.
     Paid,
+    /// On its way.
     Shipped,
+    /// Arrived.
     Delivered,
+    /// Cancelled; its stock is back.
     Cancelled,
+    /// The money went back.
     Refunded,
 }
 
@@ -262,9 +291,13 @@ impl OrderStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
+    /// The variant.
     pub sku: String,
+    /// Product and variant name at the time of the order.
     pub name: String,
+    /// How many.
     pub quantity: i64,
+    /// One unit's price at the time of the order.
     pub unit_price: Money,
 }
 
@@ -272,18 +305,29 @@ pub struct OrderLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
-    pub id: String,
+    /// The order id.
+    pub id: crate::OrderId,
+    /// Where it is in its life.
     pub status: OrderStatus,
+    /// What was bought.
     pub lines: Vec<OrderLine>,
+    /// The goods.
     pub subtotal: Money,
+    /// Shipping.
     pub shipping: Money,
+    /// Tax on goods and shipping.
     pub tax: Money,
+    /// What the shopper pays.
     pub total: Money,
     /// RFC 3339.
     pub created_at: String,
+    /// Where its emails go.
     pub email: String,
+    /// Standard or express.
     pub shipping_method: ShippingMethod,
+    /// Where it ships.
     pub shipping_address: Address,
+    /// The carrier's number, once shipped.
     pub tracking_number: Option<String>,
     /// Where to pay while the order is `pending_payment`.
     #[serde(default)]

@@ -4,7 +4,7 @@
 use domain::{accounts::Authenticated, cart::CartOwner, Services};
 use http::request::Parts;
 use tower_sessions::Session;
-use types::{AppError, User};
+use types::{AppError, User, UserId};
 
 /// The session key holding the signed-in user's id.
 pub const USER_KEY: &str = "user_id";
@@ -34,9 +34,10 @@ pub fn session_of(parts: &Parts) -> Result<Session, AppError> {
 }
 
 /// The user id and credential version this session is signed in under, if any.
-pub(crate) async fn signed_in(session: &Session) -> Result<Option<(String, i32)>, AppError> {
+pub(crate) async fn signed_in(session: &Session) -> Result<Option<(UserId, i32)>, AppError> {
     let id: Option<String> = session.get(USER_KEY).await.map_err(unavailable)?;
-    let Some(id) = id else {
+    // An id that does not parse names nobody: the session is signed out.
+    let Some(id) = id.and_then(|id| UserId::parse(&id).ok()) else {
         return Ok(None);
     };
     let version: Option<i32> = session.get(AUTH_VERSION_KEY).await.map_err(unavailable)?;
@@ -54,7 +55,7 @@ pub async fn start_session(
     let guest_cart: Option<String> = session.get(CART_KEY).await.map_err(unavailable)?;
     session.cycle_id().await.map_err(unavailable)?;
     session
-        .insert(USER_KEY, &user.id)
+        .insert(USER_KEY, user.id.to_string())
         .await
         .map_err(unavailable)?;
     session
@@ -65,7 +66,7 @@ pub async fn start_session(
         let _ = session.remove::<String>(CART_KEY).await;
         services
             .carts
-            .merge(&CartOwner::Guest(guest), &CartOwner::User(user.id.clone()))
+            .merge(&CartOwner::Guest(guest), &CartOwner::User(user.id))
             .await?;
     }
     Ok(())
@@ -78,13 +79,13 @@ pub async fn renew_session(
     session: &Session,
     signed_in: &Authenticated,
 ) -> Result<(), AppError> {
-    if signed_in_as(session).await?.as_deref() == Some(signed_in.user.id.as_str()) {
+    if signed_in_as(session).await? == Some(signed_in.user.id) {
         start_session(services, session, signed_in).await?;
     }
     Ok(())
 }
 
-async fn signed_in_as(session: &Session) -> Result<Option<String>, AppError> {
+async fn signed_in_as(session: &Session) -> Result<Option<UserId>, AppError> {
     Ok(signed_in(session).await?.map(|(id, _)| id))
 }
 
@@ -99,7 +100,7 @@ pub async fn cart_owner(
     user: Option<&User>,
 ) -> Result<Option<CartOwner>, AppError> {
     if let Some(user) = user {
-        return Ok(Some(CartOwner::User(user.id.clone())));
+        return Ok(Some(CartOwner::User(user.id)));
     }
     let existing: Option<String> = session.get(CART_KEY).await.map_err(unavailable)?;
     Ok(existing.map(CartOwner::Guest))

@@ -17,11 +17,13 @@ use types::{AppError, OrderStatus};
 #[component]
 fn AdminFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
     view! {
-        <Title text=format!("{title} · Admin")/>
-        <Meta name="robots" content="noindex"/>
+        <Title text=format!("{title} · Admin") />
+        <Meta name="robots" content="noindex" />
         <div class="admin">
             <nav class="admin-nav" aria-label="Admin">
-                <A href="/admin" exact=true>"Dashboard"</A>
+                <A href="/admin" exact=true>
+                    "Dashboard"
+                </A>
                 <A href="/admin/products">"Products"</A>
                 <A href="/admin/orders">"Orders"</A>
                 <A href="/admin/customers">"Customers"</A>
@@ -41,33 +43,64 @@ fn denied(error: AppError, here: &str) -> AnyView {
     match error {
         AppError::Unauthorized(_) => {
             let path = format!("/login?next={}", types::url_encode(here));
-            view! { <Redirect path/> }.into_any()
+            view! { <Redirect path /> }.into_any()
         }
-        error => view! { <ErrorView error/> }.into_any(),
+        error => view! { <ErrorView error /> }.into_any(),
     }
-}
-
-fn short(id: &str) -> String {
-    format!("#{}", id.chars().take(8).collect::<String>().to_uppercase())
 }
 
 fn orders_table(list: Vec<AdminOrderSummary>) -> impl IntoView {
     view! {
         <table class="admin-table orders-table">
-            <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Customer"</th>
-                <th scope="col">"Items"</th><th scope="col">"Status"</th><th scope="col">"Total"</th></tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"Order"</th>
+                    <th scope="col">"Placed"</th>
+                    <th scope="col">"Customer"</th>
+                    <th scope="col">"Items"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Total"</th>
+                </tr>
+            </thead>
             <tbody>
-                {list.into_iter().map(|o| view! {
-                    <tr data-order=o.id.clone()>
-                        <td><a href=format!("/admin/orders/{}", o.id)>{short(&o.id)}</a>
-                            {o.review_reason.map(|r| view! { <span class="flag" title=r>" ⚑ review"</span> })}</td>
-                        <td>{o.created_at.chars().take(16).collect::<String>().replace('T', " ")}</td>
-                        <td>{o.email}</td>
-                        <td>{o.item_count}</td>
-                        <td><span class=format!("status status-{}", o.status.as_str())>{o.status.label()}</span></td>
-                        <td class="price">{o.total.to_string()}</td>
-                    </tr>
-                }).collect_view()}
+                {list
+                    .into_iter()
+                    .map(|o| {
+                        view! {
+                            <tr data-order=o.id.to_string()>
+                                <td>
+                                    <a href=format!("/admin/orders/{}", o.id)>{o.id.short()}</a>
+                                    {o
+                                        .review_reason
+                                        .map(|r| {
+                                            view! {
+                                                <span class="flag" title=r>
+                                                    " ⚑ review"
+                                                </span>
+                                            }
+                                        })}
+                                </td>
+                                <td>
+                                    {o
+                                        .created_at
+                                        .chars()
+                                        .take(16)
+                                        .collect::<String>()
+                                        .replace('T', " ")}
+                                </td>
+                                <td>{o.email}</td>
+                                <td>{o.item_count}</td>
+                                <td>
+                                    <span class=format!(
+                                        "status status-{}",
+                                        o.status.as_str(),
+                                    )>{o.status.label()}</span>
+                                </td>
+                                <td class="price">{o.total.to_string()}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -79,45 +112,78 @@ pub fn AdminDashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| admin_dashboard());
     view! {
         <AdminFrame title="Dashboard">
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => denied(e, "/admin"),
-                        Ok(d) => view! {
-                            <div class="kpis">
-                                {d.periods.into_iter().map(|p| view! {
-                                    <div class="kpi panel">
-                                        <h2>{p.label}</h2>
-                                        <p class="kpi-value">{p.revenue.to_string()}</p>
-                                        <p>{format!("{} orders, {} paid", p.orders, p.paid_orders)}</p>
-                                    </div>
-                                }).collect_view()}
-                            </div>
-                            <section class="panel">
-                                <h2>"Funnel (30 days)"</h2>
-                                <ol class="funnel">
-                                    {d.funnel.into_iter().map(|(step, n)| view! { <li>{step} ": " <strong>{n}</strong></li> }).collect_view()}
-                                </ol>
-                            </section>
-                            <section class="panel">
-                                <h2>"Low stock"</h2>
-                                {if d.low_stock.is_empty() {
-                                    view! { <p>"Every SKU has more than 5 units."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ul class="low-stock">
-                                            {d.low_stock.into_iter().map(|(sku, name, stock)| view! {
-                                                <li><code>{sku}</code> " " {name} ": " <strong>{stock}</strong></li>
-                                            }).collect_view()}
-                                        </ul>
-                                    }.into_any()
-                                }}
-                            </section>
-                            <section class="panel">
-                                <h2>"Recent orders"</h2>
-                                {orders_table(d.recent)}
-                            </section>
-                        }.into_any(),
+                        Ok(d) => {
+                            view! {
+                                <div class="kpis">
+                                    {d
+                                        .periods
+                                        .into_iter()
+                                        .map(|p| {
+                                            view! {
+                                                <div class="kpi panel">
+                                                    <h2>{p.label}</h2>
+                                                    <p class="kpi-value">{p.revenue.to_string()}</p>
+                                                    <p>
+                                                        {format!("{} orders, {} paid", p.orders, p.paid_orders)}
+                                                    </p>
+                                                </div>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </div>
+                                <section class="panel">
+                                    <h2>"Funnel (30 days)"</h2>
+                                    <ol class="funnel">
+                                        {d
+                                            .funnel
+                                            .into_iter()
+                                            .map(|(step, n)| {
+                                                view! { <li>{step} ": " <strong>{n}</strong></li> }
+                                            })
+                                            .collect_view()}
+                                    </ol>
+                                </section>
+                                <section class="panel">
+                                    <h2>"Low stock"</h2>
+                                    {if d.low_stock.is_empty() {
+                                        view! { <p>"Every SKU has more than 5 units."</p> }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="low-stock">
+                                                {d
+                                                    .low_stock
+                                                    .into_iter()
+                                                    .map(|(sku, name, stock)| {
+                                                        view! {
+                                                            <li>
+                                                                <code>{sku}</code>
+                                                                " "
+                                                                {name}
+                                                                ": "
+                                                                <strong>{stock}</strong>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    }}
+                                </section>
+                                <section class="panel">
+                                    <h2>"Recent orders"</h2>
+                                    {orders_table(d.recent)}
+                                </section>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -138,50 +204,110 @@ pub fn AdminProductsPage() -> impl IntoView {
     );
     view! {
         <AdminFrame title="Products">
-            <p><a class="button" href="/admin/products/new">"New product"</a></p>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <p>
+                <a class="button" href="/admin/products/new">
+                    "New product"
+                </a>
+            </p>
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => denied(e, "/admin/products"),
                         Ok((list, categories)) => {
                             let q = query.read_untracked();
-                            let (cur_q, cur_cat, cur_status) = (q.get("q").unwrap_or_default(), q.get("category").unwrap_or_default(), q.get("status").unwrap_or_default());
+                            let (cur_q, cur_cat, cur_status) = (
+                                q.get("q").unwrap_or_default(),
+                                q.get("category").unwrap_or_default(),
+                                q.get("status").unwrap_or_default(),
+                            );
                             view! {
                                 <form method="get" action="/admin/products" class="filters">
                                     <label for="pq">"Search"</label>
-                                    <input id="pq" type="search" name="q" value=cur_q placeholder="Name, slug or SKU"/>
+                                    <input
+                                        id="pq"
+                                        type="search"
+                                        name="q"
+                                        value=cur_q
+                                        placeholder="Name, slug or SKU"
+                                    />
                                     <label for="pc">"Category"</label>
                                     <select id="pc" name="category">
                                         <option value="">"All"</option>
-                                        {categories.into_iter().map(|c| {
-                                            let selected = c.slug == cur_cat;
-                                            view! { <option value=c.slug.clone() selected=selected>{c.name}</option> }
-                                        }).collect_view()}
+                                        {categories
+                                            .into_iter()
+                                            .map(|c| {
+                                                let selected = c.slug == cur_cat;
+                                                view! {
+                                                    <option value=c.slug.clone() selected=selected>
+                                                        {c.name}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
                                     </select>
                                     <label for="ps">"Status"</label>
                                     <select id="ps" name="status">
-                                        {[("", "All"), ("active", "Active"), ("archived", "Archived")].into_iter().map(|(v, l)| {
-                                            let selected = v == cur_status;
-                                            view! { <option value=v selected=selected>{l}</option> }
-                                        }).collect_view()}
+                                        {[
+                                            ("", "All"),
+                                            ("active", "Active"),
+                                            ("archived", "Archived"),
+                                        ]
+                                            .into_iter()
+                                            .map(|(v, l)| {
+                                                let selected = v == cur_status;
+                                                view! {
+                                                    <option value=v selected=selected>
+                                                        {l}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
                                     </select>
                                     <button type="submit">"Filter"</button>
                                 </form>
                                 <table class="admin-table products-table">
-                                    <thead><tr><th scope="col">"Product"</th><th scope="col">"Category"</th><th scope="col">"SKUs"</th><th scope="col">"Stock"</th><th scope="col">"Status"</th></tr></thead>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Product"</th>
+                                            <th scope="col">"Category"</th>
+                                            <th scope="col">"SKUs"</th>
+                                            <th scope="col">"Stock"</th>
+                                            <th scope="col">"Status"</th>
+                                        </tr>
+                                    </thead>
                                     <tbody>
-                                        {list.into_iter().map(|p| view! {
-                                            <tr>
-                                                <td><a href=format!("/admin/products/{}", p.slug)>{p.name.clone()}</a></td>
-                                                <td>{p.category.clone()}</td>
-                                                <td>{p.variants.iter().map(|v| v.sku.clone()).collect::<Vec<_>>().join(", ")}</td>
-                                                <td>{p.variants.iter().map(|v| v.stock).sum::<i64>()}</td>
-                                                <td>{if p.active { "Active" } else { "Archived" }}</td>
-                                            </tr>
-                                        }).collect_view()}
+                                        {list
+                                            .into_iter()
+                                            .map(|p| {
+                                                view! {
+                                                    <tr>
+                                                        <td>
+                                                            <a href=format!(
+                                                                "/admin/products/{}",
+                                                                p.slug,
+                                                            )>{p.name.clone()}</a>
+                                                        </td>
+                                                        <td>{p.category.clone()}</td>
+                                                        <td>
+                                                            {p
+                                                                .variants
+                                                                .iter()
+                                                                .map(|v| v.sku.clone())
+                                                                .collect::<Vec<_>>()
+                                                                .join(", ")}
+                                                        </td>
+                                                        <td>{p.variants.iter().map(|v| v.stock).sum::<i64>()}</td>
+                                                        <td>{if p.active { "Active" } else { "Archived" }}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
                                     </tbody>
                                 </table>
-                            }.into_any()
+                            }
+                                .into_any()
                         }
                     }
                 })}
@@ -260,61 +386,149 @@ fn ProductEditor(
         live_check(|v| types::Slug::parse(v).map(|_| ()).map_err(|e| e.to_string()));
     view! {
         <ActionForm action=save attr:class="product-form">
-            <FormAlert error/>
-            <input type="hidden" name="original_slug" value=original/>
+            <FormAlert error />
+            <input type="hidden" name="original_slug" value=original />
             <label for="pf-name">"Name"</label>
-            <input id="pf-name" name="form[name]" required maxlength="200" value=p.as_ref().map(|p| p.name.clone())/>
-            <FieldMessage error field="name"/>
+            <input
+                id="pf-name"
+                name="form[name]"
+                required
+                maxlength="200"
+                value=p.as_ref().map(|p| p.name.clone())
+            />
+            <FieldMessage error field="name" />
             <label for="pf-slug">"Slug"</label>
-            <input id="pf-slug" name="form[slug]" value=p.as_ref().map(|p| p.slug.clone()) placeholder="made from the name when empty" on:input=check_slug/>
-            <p class="field-hint" aria-live="polite">{slug_hint}</p>
-            <FieldMessage error field="slug"/>
+            <input
+                id="pf-slug"
+                name="form[slug]"
+                value=p.as_ref().map(|p| p.slug.clone())
+                placeholder="made from the name when empty"
+                on:input=check_slug
+            />
+            <p class="field-hint" aria-live="polite">
+                {slug_hint}
+            </p>
+            <FieldMessage error field="slug" />
             <label for="pf-description">"Description"</label>
-            <textarea id="pf-description" name="form[description]" rows="5">{p.as_ref().map(|p| crate::raw_text(p.description.clone()))}</textarea>
-            <FieldMessage error field="description"/>
+            <textarea id="pf-description" name="form[description]" rows="5">
+                {p.as_ref().map(|p| crate::raw_text(p.description.clone()))}
+            </textarea>
+            <FieldMessage error field="description" />
             <label for="pf-category">"Category"</label>
             <select id="pf-category" name="form[category]" required>
-                {categories.into_iter().map(|c| {
-                    let selected = c.slug == current_category;
-                    view! { <option value=c.slug.clone() selected=selected>{c.name}</option> }
-                }).collect_view()}
+                {categories
+                    .into_iter()
+                    .map(|c| {
+                        let selected = c.slug == current_category;
+                        view! {
+                            <option value=c.slug.clone() selected=selected>
+                                {c.name}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
-            <FieldMessage error field="category"/>
+            <FieldMessage error field="category" />
             <p class="checkbox">
-                <input id="pf-active" type="checkbox" name="form[active]" value="on" checked=p.as_ref().is_none_or(|p| p.active)/>
+                <input
+                    id="pf-active"
+                    type="checkbox"
+                    name="form[active]"
+                    value="on"
+                    checked=p.as_ref().is_none_or(|p| p.active)
+                />
                 <label for="pf-active">"Active (shown in the shop)"</label>
             </p>
             <fieldset class="variants">
                 <legend>"Variants"</legend>
-                <FieldMessage error field="variants"/>
+                <FieldMessage error field="variants" />
                 <table class="admin-table">
-                    <thead><tr><th scope="col">"SKU"</th><th scope="col">"Name"</th><th scope="col">"Price (USD)"</th><th scope="col">"Stock"</th></tr></thead>
+                    <thead>
+                        <tr>
+                            <th scope="col">"SKU"</th>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Price (USD)"</th>
+                            <th scope="col">"Stock"</th>
+                        </tr>
+                    </thead>
                     <tbody>
-                        {rows.into_iter().enumerate().map(|(i, (sku, name, price, stock, stock_was))| {
-                            let (sku_hint, check_sku) = live_check(|v| types::Sku::parse(v).map(|_| ()).map_err(|e| e.to_string()));
-                            let (price_hint, check_price) = live_check(|v| {
-                                types::Money::parse_major(v, types::Currency::USD).map(|_| ()).map_err(|e| e.to_string())
-                            });
-                            view! {
-                            <tr>
-                                <td><input aria-label=format!("SKU {}", i + 1) name=format!("form[variants][{i}][sku]") value=sku on:input=check_sku/>
-                                    <p class="field-hint" aria-live="polite">{sku_hint}</p>
-                                    <FieldMessage error field=format!("variants[{i}].sku")/></td>
-                                <td><input aria-label=format!("Variant name {}", i + 1) name=format!("form[variants][{i}][name]") value=name/>
-                                    <FieldMessage error field=format!("variants[{i}].name")/></td>
-                                <td><input aria-label=format!("Price {}", i + 1) name=format!("form[variants][{i}][price]") inputmode="decimal" value=price on:input=check_price/>
-                                    <p class="field-hint" aria-live="polite">{price_hint}</p>
-                                    <FieldMessage error field=format!("variants[{i}].price")/></td>
-                                <td><input aria-label=format!("Stock {}", i + 1) name=format!("form[variants][{i}][stock]") inputmode="numeric" value=stock/>
-                                    // What the page showed: the server writes a new value only if nothing sold meanwhile.
-                                    {stock_was.map(|was| view! { <input type="hidden" name=format!("form[variants][{i}][stock_was]") value=was/> })}
-                                    <FieldMessage error field=format!("variants[{i}].stock")/></td>
-                            </tr>
-                        }}).collect_view()}
+                        {rows
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (sku, name, price, stock, stock_was))| {
+                                let (sku_hint, check_sku) = live_check(|v| {
+                                    types::Sku::parse(v).map(|_| ()).map_err(|e| e.to_string())
+                                });
+                                let (price_hint, check_price) = live_check(|v| {
+                                    types::Money::parse_major(v, types::Currency::USD)
+                                        .map(|_| ())
+                                        .map_err(|e| e.to_string())
+                                });
+                                view! {
+                                    <tr>
+                                        <td>
+                                            <input
+                                                aria-label=format!("SKU {}", i + 1)
+                                                name=format!("form[variants][{i}][sku]")
+                                                value=sku
+                                                on:input=check_sku
+                                            />
+                                            <p class="field-hint" aria-live="polite">
+                                                {sku_hint}
+                                            </p>
+                                            <FieldMessage error field=format!("variants[{i}].sku") />
+                                        </td>
+                                        <td>
+                                            <input
+                                                aria-label=format!("Variant name {}", i + 1)
+                                                name=format!("form[variants][{i}][name]")
+                                                value=name
+                                            />
+                                            <FieldMessage error field=format!("variants[{i}].name") />
+                                        </td>
+                                        <td>
+                                            <input
+                                                aria-label=format!("Price {}", i + 1)
+                                                name=format!("form[variants][{i}][price]")
+                                                inputmode="decimal"
+                                                value=price
+                                                on:input=check_price
+                                            />
+                                            <p class="field-hint" aria-live="polite">
+                                                {price_hint}
+                                            </p>
+                                            <FieldMessage error field=format!("variants[{i}].price") />
+                                        </td>
+                                        <td>
+                                            <input
+                                                aria-label=format!("Stock {}", i + 1)
+                                                name=format!("form[variants][{i}][stock]")
+                                                inputmode="numeric"
+                                                value=stock
+                                            />
+                                            // What the page showed: the server writes a new value only if nothing sold meanwhile.
+                                            {stock_was
+                                                .map(|was| {
+                                                    view! {
+                                                        <input
+                                                            type="hidden"
+                                                            name=format!("form[variants][{i}][stock_was]")
+                                                            value=was
+                                                        />
+                                                    }
+                                                })}
+                                            <FieldMessage error field=format!("variants[{i}].stock") />
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
                     </tbody>
                 </table>
             </fieldset>
-            <button type="submit">{if product.is_some() { "Save product" } else { "Create product" }}</button>
+            <button type="submit">
+                {if product.is_some() { "Save product" } else { "Create product" }}
+            </button>
         </ActionForm>
     }
 }
@@ -325,11 +539,15 @@ pub fn AdminNewProductPage() -> impl IntoView {
     let categories = Resource::new(|| (), |_| admin_categories());
     view! {
         <AdminFrame title="New product">
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match categories.await {
                         Err(e) => denied(e, "/admin/products/new"),
-                        Ok(categories) => view! { <ProductEditor product=None categories/> }.into_any(),
+                        Ok(categories) => {
+                            view! { <ProductEditor product=None categories /> }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -357,75 +575,176 @@ pub fn AdminProductPage() -> impl IntoView {
         |(slug, _, _)| admin_product_detail(slug),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
-                let here = format!("/admin/products/{}", params.read_untracked().get("slug").unwrap_or_default());
+                let here = format!(
+                    "/admin/products/{}",
+                    params.read_untracked().get("slug").unwrap_or_default(),
+                );
                 match data.await {
                     Err(e) => denied(e, &here),
                     Ok((product, history, categories)) => {
                         let slug = product.slug.clone();
                         let archive_slug = slug.clone();
                         let q = query.read_untracked();
-                        let notice = q.get("saved").map(|_| "Saved.").or(q.get("image").map(|_| "Image uploaded."));
+                        let notice = q
+                            .get("saved")
+                            .map(|_| "Saved.")
+                            .or(q.get("image").map(|_| "Image uploaded."));
                         let image_error = q.get("image_error");
                         view! {
-                            <AdminFrame title=product.name.clone()>
-                                {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
-                                <p><a href=format!("/products/{slug}")>"View in the shop"</a>
-                                    {(!product.active).then(|| view! { " · " <strong>"Archived"</strong> })}</p>
-                                <div class="admin-columns">
+                            <AdminFrame title=product
+                                .name
+                                .clone()>
+                                {notice
+                                    .map(|n| {
+                                        view! {
+                                            <p class="notice" role="status">
+                                                {n}
+                                            </p>
+                                        }
+                                    })} <p>
+                                    <a href=format!("/products/{slug}")>"View in the shop"</a>
+                                    {(!product.active)
+                                        .then(|| {
+                                            view! {
+                                                " · "
+                                                <strong>"Archived"</strong>
+                                            }
+                                        })}
+                                </p> <div class="admin-columns">
                                     <section class="panel">
                                         <h2>"Details"</h2>
-                                        <ProductEditor product=Some(product.clone()) categories/>
+                                        <ProductEditor product=Some(product.clone()) categories />
                                     </section>
                                     <section class="panel">
                                         <h2>"Image"</h2>
-                                        {product.image_url.clone().map(|src| view! { <img class="admin-image" src=src alt=""/> })}
-                                        {image_error.map(|e| view! { <p class="form-alert" role="alert">{e}</p> })}
-                                        <form method="post" action=format!("/admin/products/{slug}/image") enctype="multipart/form-data">
-                                            <label for="image">"Upload an image (JPEG, PNG, WebP or GIF, up to 5 MiB)"</label>
-                                            <input id="image" type="file" name="image" accept="image/jpeg,image/png,image/webp,image/gif" required/>
+                                        {product
+                                            .image_url
+                                            .clone()
+                                            .map(|src| {
+                                                view! { <img class="admin-image" src=src alt="" /> }
+                                            })}
+                                        {image_error
+                                            .map(|e| {
+                                                view! {
+                                                    <p class="form-alert" role="alert">
+                                                        {e}
+                                                    </p>
+                                                }
+                                            })}
+                                        <form
+                                            method="post"
+                                            action=format!("/admin/products/{slug}/image")
+                                            enctype="multipart/form-data"
+                                        >
+                                            <label for="image">
+                                                "Upload an image (JPEG, PNG, WebP or GIF, up to 5 MiB)"
+                                            </label>
+                                            <input
+                                                id="image"
+                                                type="file"
+                                                name="image"
+                                                accept="image/jpeg,image/png,image/webp,image/gif"
+                                                required
+                                            />
                                             <button type="submit">"Upload image"</button>
                                         </form>
                                         <h2>"Adjust stock"</h2>
                                         <ActionForm action=adjust attr:class="adjust-form">
-                                            <FormAlert error=adjust_error/>
-                                            <input type="hidden" name="slug" value=slug.clone()/>
+                                            <FormAlert error=adjust_error />
+                                            <input type="hidden" name="slug" value=slug.clone() />
                                             <label for="adj-sku">"SKU"</label>
                                             <select id="adj-sku" name="sku">
-                                                {product.variants.iter().map(|v| view! {
-                                                    <option value=v.sku.clone()>{format!("{} ({} in stock)", v.sku, v.stock)}</option>
-                                                }).collect_view()}
+                                                {product
+                                                    .variants
+                                                    .iter()
+                                                    .map(|v| {
+                                                        view! {
+                                                            <option value=v
+                                                                .sku
+                                                                .clone()>
+                                                                {format!("{} ({} in stock)", v.sku, v.stock)}
+                                                            </option>
+                                                        }
+                                                    })
+                                                    .collect_view()}
                                             </select>
                                             <label for="adj-delta">"Change (e.g. 10 or -2)"</label>
-                                            <input id="adj-delta" name="delta" inputmode="numeric" required/>
-                                            <FieldMessage error=adjust_error field="delta"/>
+                                            <input
+                                                id="adj-delta"
+                                                name="delta"
+                                                inputmode="numeric"
+                                                required
+                                            />
+                                            <FieldMessage error=adjust_error field="delta" />
                                             <label for="adj-reason">"Reason"</label>
-                                            <input id="adj-reason" name="reason" required maxlength="500"/>
-                                            <FieldMessage error=adjust_error field="reason"/>
+                                            <input
+                                                id="adj-reason"
+                                                name="reason"
+                                                required
+                                                maxlength="500"
+                                            />
+                                            <FieldMessage error=adjust_error field="reason" />
                                             <button type="submit">"Adjust stock"</button>
                                         </ActionForm>
                                         <h2>"Stock history"</h2>
                                         <table class="admin-table history">
-                                            <thead><tr><th scope="col">"When"</th><th scope="col">"SKU"</th><th scope="col">"Change"</th><th scope="col">"After"</th><th scope="col">"Reason"</th><th scope="col">"Who"</th></tr></thead>
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"When"</th>
+                                                    <th scope="col">"SKU"</th>
+                                                    <th scope="col">"Change"</th>
+                                                    <th scope="col">"After"</th>
+                                                    <th scope="col">"Reason"</th>
+                                                    <th scope="col">"Who"</th>
+                                                </tr>
+                                            </thead>
                                             <tbody>
-                                                {history.into_iter().map(|h| view! {
-                                                    <tr><td>{h.at.chars().take(16).collect::<String>().replace('T', " ")}</td><td>{h.sku}</td>
-                                                        <td>{format!("{:+}", h.delta)}</td><td>{h.stock_after}</td><td>{h.reason}</td><td>{h.actor}</td></tr>
-                                                }).collect_view()}
+                                                {history
+                                                    .into_iter()
+                                                    .map(|h| {
+                                                        view! {
+                                                            <tr>
+                                                                <td>
+                                                                    {h
+                                                                        .at
+                                                                        .chars()
+                                                                        .take(16)
+                                                                        .collect::<String>()
+                                                                        .replace('T', " ")}
+                                                                </td>
+                                                                <td>{h.sku}</td>
+                                                                <td>{format!("{:+}", h.delta)}</td>
+                                                                <td>{h.stock_after}</td>
+                                                                <td>{h.reason}</td>
+                                                                <td>{h.actor}</td>
+                                                            </tr>
+                                                        }
+                                                    })
+                                                    .collect_view()}
                                             </tbody>
                                         </table>
-                                        {product.active.then(|| view! {
-                                            <ActionForm action=archive attr:class="archive-form">
-                                                <FormAlert error=archive_error/>
-                                                <input type="hidden" name="slug" value=archive_slug/>
-                                                <button type="submit" class="danger">"Archive product"</button>
-                                            </ActionForm>
-                                        })}
+                                        {product
+                                            .active
+                                            .then(|| {
+                                                view! {
+                                                    <ActionForm action=archive attr:class="archive-form">
+                                                        <FormAlert error=archive_error />
+                                                        <input type="hidden" name="slug" value=archive_slug />
+                                                        <button type="submit" class="danger">
+                                                            "Archive product"
+                                                        </button>
+                                                    </ActionForm>
+                                                }
+                                            })}
                                     </section>
                                 </div>
                             </AdminFrame>
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -448,31 +767,52 @@ pub fn AdminOrdersPage() -> impl IntoView {
         <AdminFrame title="Orders">
             {move || {
                 let q = query.read();
-                let (status, from, to) = (q.get("status").unwrap_or_default(), q.get("from").unwrap_or_default(), q.get("to").unwrap_or_default());
+                let (status, from, to) = (
+                    q.get("status").unwrap_or_default(),
+                    q.get("from").unwrap_or_default(),
+                    q.get("to").unwrap_or_default(),
+                );
                 view! {
                     <form method="get" action="/admin/orders" class="filters">
                         <label for="os">"Status"</label>
                         <select id="os" name="status">
                             <option value="">"All"</option>
-                            {[OrderStatus::PendingPayment, OrderStatus::Paid, OrderStatus::Shipped, OrderStatus::Delivered, OrderStatus::Cancelled, OrderStatus::Refunded]
-                                .into_iter().map(|s| {
+                            {[
+                                OrderStatus::PendingPayment,
+                                OrderStatus::Paid,
+                                OrderStatus::Shipped,
+                                OrderStatus::Delivered,
+                                OrderStatus::Cancelled,
+                                OrderStatus::Refunded,
+                            ]
+                                .into_iter()
+                                .map(|s| {
                                     let selected = s.as_str() == status;
-                                    view! { <option value=s.as_str() selected=selected>{s.label()}</option> }
-                                }).collect_view()}
+                                    view! {
+                                        <option value=s.as_str() selected=selected>
+                                            {s.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
                         </select>
                         <label for="of">"From"</label>
-                        <input id="of" type="date" name="from" value=from/>
+                        <input id="of" type="date" name="from" value=from />
                         <label for="ot">"To"</label>
-                        <input id="ot" type="date" name="to" value=to/>
+                        <input id="ot" type="date" name="to" value=to />
                         <button type="submit">"Filter"</button>
                     </form>
                 }
             }}
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => denied(e, "/admin/orders"),
-                        Ok(list) if list.is_empty() => view! { <p class="empty">"No orders match."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="empty">"No orders match."</p> }.into_any()
+                        }
                         Ok(list) => orders_table(list).into_any(),
                     }
                 })}
@@ -500,61 +840,144 @@ pub fn AdminOrderPage() -> impl IntoView {
         |(id, _, _)| admin_order(id),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
-                let here = format!("/admin/orders/{}", params.read_untracked().get("id").unwrap_or_default());
+                let here = format!(
+                    "/admin/orders/{}",
+                    params.read_untracked().get("id").unwrap_or_default(),
+                );
                 match data.await {
                     Err(e) => denied(e, &here),
                     Ok((order, review, history)) => {
-                        let id = order.id.clone();
+                        let id = order.id.to_string();
                         let status = order.status;
-                        let action_button = move |action: &'static str, label: &'static str, class: &'static str| {
+                        let action_button = move |
+                            action: &'static str,
+                            label: &'static str,
+                            class: &'static str|
+                        {
                             let id = id.clone();
                             view! {
                                 <ActionForm action=act attr:class="order-action">
-                                    <input type="hidden" name="id" value=id/>
-                                    <input type="hidden" name="action" value=action/>
-                                    <button type="submit" class=class>{label}</button>
+                                    <input type="hidden" name="id" value=id />
+                                    <input type="hidden" name="action" value=action />
+                                    <button type="submit" class=class>
+                                        {label}
+                                    </button>
                                 </ActionForm>
                             }
                         };
-                        let order_id = order.id.clone();
+                        let order_id = order.id.to_string();
                         view! {
-                            <AdminFrame title=format!("Order {}", short(&order.id))>
-                                <p>"Status: " <strong class=format!("status status-{}", status.as_str()) data-testid="admin-order-status" data-status=status.as_str()>{status.label()}</strong></p>
-                                {review.map(|r| view! { <p class="form-alert" role="alert">"Needs review: " {r}</p> })}
-                                <p>{order.email.clone()} " · " {order.shipping_address.one_line()} " · " {order.shipping_method.as_str()} " shipping"</p>
-                                {order.tracking_number.clone().map(|t| view! { <p>"Tracking number: " <code>{t}</code></p> })}
+                            <AdminFrame title=format!("Order {}", order.id.short())>
+                                <p>
+                                    "Status: "
+                                    <strong
+                                        class=format!("status status-{}", status.as_str())
+                                        data-testid="admin-order-status"
+                                        data-status=status.as_str()
+                                    >
+                                        {status.label()}
+                                    </strong>
+                                </p>
+                                {review
+                                    .map(|r| {
+                                        view! {
+                                            <p class="form-alert" role="alert">
+                                                "Needs review: "
+                                                {r}
+                                            </p>
+                                        }
+                                    })}
+                                <p>
+                                    {order.email.clone()} " · " {order.shipping_address.one_line()}
+                                    " · " {order.shipping_method.as_str()} " shipping"
+                                </p>
+                                {order
+                                    .tracking_number
+                                    .clone()
+                                    .map(|t| view! { <p>"Tracking number: " <code>{t}</code></p> })}
                                 <table class="admin-table">
-                                    <thead><tr><th scope="col">"Item"</th><th scope="col">"Qty"</th><th scope="col">"Price"</th></tr></thead>
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Item"</th>
+                                            <th scope="col">"Qty"</th>
+                                            <th scope="col">"Price"</th>
+                                        </tr>
+                                    </thead>
                                     <tbody>
-                                        {order.lines.iter().map(|l| view! { <tr><td>{l.name.clone()} " (" {l.sku.clone()} ")"</td><td>{l.quantity}</td><td class="price">{l.unit_price.to_string()}</td></tr> }).collect_view()}
+                                        {order
+                                            .lines
+                                            .iter()
+                                            .map(|l| {
+                                                view! {
+                                                    <tr>
+                                                        <td>{l.name.clone()} " (" {l.sku.clone()} ")"</td>
+                                                        <td>{l.quantity}</td>
+                                                        <td class="price">{l.unit_price.to_string()}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
                                     </tbody>
                                 </table>
                                 <p>"Total: " <strong>{order.total.to_string()}</strong></p>
                                 <section class="panel order-actions">
                                     <h2>"Actions"</h2>
-                                    <FormAlert error=act_error/>
-                                    {(status == OrderStatus::Paid).then(|| view! {
-                                        <ActionForm action=ship attr:class="ship-form">
-                                            <FormAlert error=ship_error/>
-                                            <input type="hidden" name="id" value=order_id.clone()/>
-                                            <label for="tracking">"Tracking number"</label>
-                                            <input id="tracking" name="tracking_number" required minlength="3" maxlength="100"/>
-                                            <FieldMessage error=ship_error field="tracking_number"/>
-                                            <button type="submit">"Mark shipped"</button>
-                                        </ActionForm>
-                                    })}
-                                    {(status == OrderStatus::Shipped).then(|| action_button("deliver", "Mark delivered", ""))}
-                                    {matches!(status, OrderStatus::PendingPayment | OrderStatus::Paid).then(|| action_button("cancel", "Cancel order", "danger"))}
-                                    {status.can_become(OrderStatus::Refunded).then(|| action_button("refund", "Refund in full", "danger"))}
+                                    <FormAlert error=act_error />
+                                    {(status == OrderStatus::Paid)
+                                        .then(|| {
+                                            view! {
+                                                <ActionForm action=ship attr:class="ship-form">
+                                                    <FormAlert error=ship_error />
+                                                    <input type="hidden" name="id" value=order_id.clone() />
+                                                    <label for="tracking">"Tracking number"</label>
+                                                    <input
+                                                        id="tracking"
+                                                        name="tracking_number"
+                                                        required
+                                                        minlength="3"
+                                                        maxlength="100"
+                                                    />
+                                                    <FieldMessage error=ship_error field="tracking_number" />
+                                                    <button type="submit">"Mark shipped"</button>
+                                                </ActionForm>
+                                            }
+                                        })}
+                                    {(status == OrderStatus::Shipped)
+                                        .then(|| action_button("deliver", "Mark delivered", ""))}
+                                    {matches!(
+                                        status,
+                                        OrderStatus::PendingPayment | OrderStatus::Paid
+                                    )
+                                        .then(|| action_button("cancel", "Cancel order", "danger"))}
+                                    {status
+                                        .can_become(OrderStatus::Refunded)
+                                        .then(|| action_button(
+                                            "refund",
+                                            "Refund in full",
+                                            "danger",
+                                        ))}
                                 </section>
                                 <h2>"History"</h2>
                                 <ol class="history">
-                                    {history.into_iter().map(|(to, reason, at)| view! { <li>{at.chars().take(16).collect::<String>().replace('T', " ")} " — " {to} " (" {reason} ")"</li> }).collect_view()}
+                                    {history
+                                        .into_iter()
+                                        .map(|(to, reason, at)| {
+                                            view! {
+                                                <li>
+                                                    {at.chars().take(16).collect::<String>().replace('T', " ")}
+                                                    " — " {to} " (" {reason} ")"
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
                                 </ol>
                             </AdminFrame>
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -576,34 +999,70 @@ pub fn AdminCustomersPage() -> impl IntoView {
         <AdminFrame title="Customers">
             <form method="get" action="/admin/customers" class="filters">
                 <label for="cq">"Search"</label>
-                <input id="cq" type="search" name="q" value=move || query.read().get("q").unwrap_or_default()/>
+                <input
+                    id="cq"
+                    type="search"
+                    name="q"
+                    value=move || query.read().get("q").unwrap_or_default()
+                />
                 <button type="submit">"Search"</button>
             </form>
-            <FormAlert error=role_error/>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <FormAlert error=role_error />
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => denied(e, "/admin/customers"),
-                        Ok(list) => view! {
-                            <table class="admin-table customers-table">
-                                <thead><tr><th scope="col">"Customer"</th><th scope="col">"Email"</th><th scope="col">"Orders"</th><th scope="col">"Spent"</th><th scope="col">"Role"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|c| view! {
-                                        <tr data-email=c.email.clone()>
-                                            <td>{c.name}</td><td>{c.email.clone()}</td><td>{c.orders}</td><td class="price">{c.spent.to_string()}</td>
-                                            <td>
-                                                {if c.is_admin { "Admin" } else { "Customer" }}
-                                                <ActionForm action=role attr:class="role-form">
-                                                    <input type="hidden" name="user_id" value=c.id/>
-                                                    <input type="hidden" name="admin" value=if c.is_admin { "false" } else { "true" }/>
-                                                    <button type="submit" class="link-button">{if c.is_admin { "Revoke admin" } else { "Make admin" }}</button>
-                                                </ActionForm>
-                                            </td>
+                        Ok(list) => {
+                            view! {
+                                <table class="admin-table customers-table">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Customer"</th>
+                                            <th scope="col">"Email"</th>
+                                            <th scope="col">"Orders"</th>
+                                            <th scope="col">"Spent"</th>
+                                            <th scope="col">"Role"</th>
                                         </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
+                                    </thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|c| {
+                                                view! {
+                                                    <tr data-email=c.email.clone()>
+                                                        <td>{c.name}</td>
+                                                        <td>{c.email.clone()}</td>
+                                                        <td>{c.orders}</td>
+                                                        <td class="price">{c.spent.to_string()}</td>
+                                                        <td>
+                                                            {if c.is_admin { "Admin" } else { "Customer" }}
+                                                            <ActionForm action=role attr:class="role-form">
+                                                                <input
+                                                                    type="hidden"
+                                                                    name="user_id"
+                                                                    value=c.id.to_string()
+                                                                />
+                                                                <input
+                                                                    type="hidden"
+                                                                    name="admin"
+                                                                    value=if c.is_admin { "false" } else { "true" }
+                                                                />
+                                                                <button type="submit" class="link-button">
+                                                                    {if c.is_admin { "Revoke admin" } else { "Make admin" }}
+                                                                </button>
+                                                            </ActionForm>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -617,21 +1076,55 @@ pub fn AdminAuditPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| audit_log());
     view! {
         <AdminFrame title="Audit log">
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => denied(e, "/admin/audit"),
-                        Ok(list) => view! {
-                            <table class="admin-table audit-table">
-                                <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Action"</th><th scope="col">"On"</th><th scope="col">"Details"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|a| view! {
-                                        <tr><td>{a.at.chars().take(19).collect::<String>().replace('T', " ")}</td><td>{a.actor}</td>
-                                            <td><code>{a.action}</code></td><td>{a.target}</td><td><code>{a.details}</code></td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
+                        Ok(list) => {
+                            view! {
+                                <table class="admin-table audit-table">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"When"</th>
+                                            <th scope="col">"Who"</th>
+                                            <th scope="col">"Action"</th>
+                                            <th scope="col">"On"</th>
+                                            <th scope="col">"Details"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {list
+                                            .into_iter()
+                                            .map(|a| {
+                                                view! {
+                                                    <tr>
+                                                        <td>
+                                                            {a
+                                                                .at
+                                                                .chars()
+                                                                .take(19)
+                                                                .collect::<String>()
+                                                                .replace('T', " ")}
+                                                        </td>
+                                                        <td>{a.actor}</td>
+                                                        <td>
+                                                            <code>{a.action}</code>
+                                                        </td>
+                                                        <td>{a.target}</td>
+                                                        <td>
+                                                            <code>{a.details}</code>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -647,27 +1140,50 @@ pub fn AdminFlagsPage() -> impl IntoView {
     let data = Resource::new(move || set.version().get(), |_| feature_flags());
     view! {
         <AdminFrame title="Feature flags">
-            <FormAlert error/>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <FormAlert error />
+            <Suspense fallback=|| {
+                view! { <p class="loading">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Err(e) => denied(e, "/admin/flags"),
-                        Ok(flags) => view! {
-                            <ul class="flags">
-                                {flags.into_iter().map(|f| { let key = f.key.clone(); let next = if f.enabled { "false" } else { "true" }; view! {
-                                    <li data-flag=f.key.clone()>
-                                        <strong>{f.key.clone()}</strong> " — " {f.description}
-                                        " · " <span class="flag-state">{if f.enabled { "On" } else { "Off" }}</span>
-                                        {f.updated_by.map(|u| view! { <span class="hint">" (last set by " {u} ")"</span> })}
-                                        <ActionForm action=set attr:class="flag-form">
-                                            <input type="hidden" name="key" value=key/>
-                                            <input type="hidden" name="enabled" value=next/>
-                                            <button type="submit">{if next == "false" { "Turn off" } else { "Turn on" }}</button>
-                                        </ActionForm>
-                                    </li>
-                                }}).collect_view()}
-                            </ul>
-                        }.into_any(),
+                        Ok(flags) => {
+                            view! {
+                                <ul class="flags">
+                                    {flags
+                                        .into_iter()
+                                        .map(|f| {
+                                            let key = f.key.clone();
+                                            let next = if f.enabled { "false" } else { "true" };
+                                            view! {
+                                                <li data-flag=f.key.clone()>
+                                                    <strong>{f.key.clone()}</strong>
+                                                    " — "
+                                                    {f.description}
+                                                    " · "
+                                                    <span class="flag-state">
+                                                        {if f.enabled { "On" } else { "Off" }}
+                                                    </span>
+                                                    {f
+                                                        .updated_by
+                                                        .map(|u| {
+                                                            view! { <span class="hint">" (last set by " {u} ")"</span> }
+                                                        })}
+                                                    <ActionForm action=set attr:class="flag-form">
+                                                        <input type="hidden" name="key" value=key />
+                                                        <input type="hidden" name="enabled" value=next />
+                                                        <button type="submit">
+                                                            {if next == "false" { "Turn off" } else { "Turn on" }}
+                                                        </button>
+                                                    </ActionForm>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>

@@ -43,7 +43,14 @@ pub fn CartBadge() -> impl IntoView {
         |_| cart_badge(),
     );
     view! {
-        <Transition fallback=|| view! { <a class="cart-badge" href="/cart">"Cart " <span class="cart-count">"0"</span></a> }>
+        <Transition fallback=|| {
+            view! {
+                <a class="cart-badge" href="/cart">
+                    "Cart "
+                    <span class="cart-count">"0"</span>
+                </a>
+            }
+        }>
             {move || Suspend::new(async move {
                 let cart = cart.await.ok();
                 let n = cart.as_ref().map(|c| c.item_count).unwrap_or(0);
@@ -51,21 +58,44 @@ pub fn CartBadge() -> impl IntoView {
                     <details class="mini-cart">
                         <summary class="cart-badge">
                             "Cart "
-                            <span class="cart-count" data-testid="cart-count" aria-label=format!("{n} items in cart")>{n}</span>
+                            <span
+                                class="cart-count"
+                                data-testid="cart-count"
+                                aria-label=format!("{n} items in cart")
+                            >
+                                {n}
+                            </span>
                         </summary>
                         <div class="mini-cart-panel">
                             {match cart.filter(|c| !c.items.is_empty()) {
                                 None => view! { <p>"Your cart is empty."</p> }.into_any(),
-                                Some(c) => view! {
-                                    <ul>
-                                        {c.items.into_iter().map(|l| view! {
-                                            <li><span>{format!("{} × {}", l.quantity, l.name)}</span><span class="price">{l.line_total.to_string()}</span></li>
-                                        }).collect_view()}
-                                    </ul>
-                                    <p>"Subtotal: " <strong>{c.subtotal.to_string()}</strong></p>
-                                }.into_any(),
-                            }}
-                            <p><a href="/cart">"View cart"</a>" · "<a href="/checkout">"Checkout"</a></p>
+                                Some(c) => {
+                                    view! {
+                                        <ul>
+                                            {c
+                                                .items
+                                                .into_iter()
+                                                .map(|l| {
+                                                    view! {
+                                                        <li>
+                                                            <span>{format!("{} × {}", l.quantity, l.name)}</span>
+                                                            <span class="price">{l.line_total.to_string()}</span>
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                        <p>
+                                            "Subtotal: " <strong>{c.subtotal.to_string()}</strong>
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                            }} <p>
+                                <a href="/cart">"View cart"</a>
+                                " · "
+                                <a href="/checkout">"Checkout"</a>
+                            </p>
                         </div>
                     </details>
                 }
@@ -86,16 +116,34 @@ pub fn AddToCartForm(
     let added = move || matches!(action.value().get(), Some(Ok(_)));
     view! {
         <ActionForm action attr:class="add-to-cart">
-            <input type="hidden" name="sku" value=move || sku.get()/>
+            <input type="hidden" name="sku" value=move || sku.get() />
             <label for="add-quantity">"Quantity"</label>
-            <input id="add-quantity" type="number" name="quantity" value="1" min="1" max="99" required/>
-            <button type="submit" disabled=move || disabled.get()>"Add to cart"</button>
+            <input
+                id="add-quantity"
+                type="number"
+                name="quantity"
+                value="1"
+                min="1"
+                max="99"
+                required
+            />
+            <button type="submit" disabled=move || disabled.get()>
+                "Add to cart"
+            </button>
         </ActionForm>
-        <FormAlert error/>
-        <FieldMessage error field="quantity"/>
-        {move || added().then(|| view! {
-            <p class="notice" role="status">"Added to your cart. " <a href="/cart">"View cart"</a></p>
-        })}
+        <FormAlert error />
+        <FieldMessage error field="quantity" />
+        {move || {
+            added()
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status">
+                            "Added to your cart. "
+                            <a href="/cart">"View cart"</a>
+                        </p>
+                    }
+                })
+        }}
     }
 }
 
@@ -110,58 +158,120 @@ pub fn CartPage() -> impl IntoView {
     );
     let error = Signal::derive(move || set.value().get().and_then(Result::err));
     view! {
-        <Title text="Your cart"/>
-        <Meta name="robots" content="noindex"/>
+        <Title text="Your cart" />
+        <Meta name="robots" content="noindex" />
         <h1>"Your cart"</h1>
-        <FormAlert error/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <FormAlert error />
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match cart.await {
-                    Err(error @ AppError::Unavailable(_)) => view! {
-                        <p class="form-alert" role="alert">{error.to_string()}</p>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                    Ok(cart) if cart.items.is_empty() => view! {
-                        <p class="empty">"Your cart is empty. " <a href="/">"Start shopping"</a></p>
-                    }.into_any(),
-                    Ok(cart) => view! {
-                        <table class="cart-table">
-                            <thead><tr><th scope="col">"Item"</th><th scope="col">"Price"</th><th scope="col">"Quantity"</th><th scope="col">"Total"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th></tr></thead>
-                            <tbody>
-                                {cart.items.into_iter().map(|line| {
-                                    let id = format!("qty-{}", line.sku.to_lowercase());
-                                    let (sku_update, sku_remove) = (line.sku.clone(), line.sku.clone());
-                                    let label = format!("Quantity of {}", line.name);
-                                    view! {
-                                        <tr data-sku=line.sku.clone()>
-                                            <td>{line.name.clone()}{(line.quantity > line.available).then(|| view! {
-                                                <span class="badge out">{format!("Only {} left", line.available)}</span>
-                                            })}</td>
-                                            <td class="price">{line.unit_price.to_string()}</td>
-                                            <td>
-                                                <ActionForm action=set attr:class="inline-form qty-form">
-                                                    <input type="hidden" name="sku" value=sku_update/>
-                                                    <label for=id.clone() class="visually-hidden">{label}</label>
-                                                    <input id=id type="number" name="quantity" value=line.quantity.to_string() min="0" max="99"/>
-                                                    <button type="submit">"Update"</button>
-                                                </ActionForm>
-                                            </td>
-                                            <td class="price line-total">{line.line_total.to_string()}</td>
-                                            <td>
-                                                <ActionForm action=set attr:class="inline-form">
-                                                    <input type="hidden" name="sku" value=sku_remove/>
-                                                    <input type="hidden" name="quantity" value="0"/>
-                                                    <button type="submit" class="link-button">"Remove"</button>
-                                                </ActionForm>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <p class="cart-subtotal">"Subtotal: " <strong data-testid="cart-subtotal">{cart.subtotal.to_string()}</strong></p>
-                        <p><a class="button" href="/checkout">"Checkout"</a></p>
-                    }.into_any(),
+                    Err(error @ AppError::Unavailable(_)) => {
+                        view! {
+                            <p class="form-alert" role="alert">
+                                {error.to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(cart) if cart.items.is_empty() => {
+                        view! {
+                            <p class="empty">
+                                "Your cart is empty. " <a href="/">"Start shopping"</a>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(cart) => {
+                        view! {
+                            <table class="cart-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Item"</th>
+                                        <th scope="col">"Price"</th>
+                                        <th scope="col">"Quantity"</th>
+                                        <th scope="col">"Total"</th>
+                                        <th scope="col">
+                                            <span class="visually-hidden">"Remove"</span>
+                                        </th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {cart
+                                        .items
+                                        .into_iter()
+                                        .map(|line| {
+                                            let id = format!("qty-{}", line.sku.to_lowercase());
+                                            let (sku_update, sku_remove) = (
+                                                line.sku.clone(),
+                                                line.sku.clone(),
+                                            );
+                                            let label = format!("Quantity of {}", line.name);
+                                            view! {
+                                                <tr data-sku=line.sku.clone()>
+                                                    <td>
+                                                        {line.name.clone()}
+                                                        {(line.quantity > line.available)
+                                                            .then(|| {
+                                                                view! {
+                                                                    <span class="badge out">
+                                                                        {format!("Only {} left", line.available)}
+                                                                    </span>
+                                                                }
+                                                            })}
+                                                    </td>
+                                                    <td class="price">{line.unit_price.to_string()}</td>
+                                                    <td>
+                                                        <ActionForm action=set attr:class="inline-form qty-form">
+                                                            <input type="hidden" name="sku" value=sku_update />
+                                                            <label for=id.clone() class="visually-hidden">
+                                                                {label}
+                                                            </label>
+                                                            <input
+                                                                id=id
+                                                                type="number"
+                                                                name="quantity"
+                                                                value=line.quantity.to_string()
+                                                                min="0"
+                                                                max="99"
+                                                            />
+                                                            <button type="submit">"Update"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                    <td class="price line-total">
+                                                        {line.line_total.to_string()}
+                                                    </td>
+                                                    <td>
+                                                        <ActionForm action=set attr:class="inline-form">
+                                                            <input type="hidden" name="sku" value=sku_remove />
+                                                            <input type="hidden" name="quantity" value="0" />
+                                                            <button type="submit" class="link-button">
+                                                                "Remove"
+                                                            </button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            <p class="cart-subtotal">
+                                "Subtotal: "
+                                <strong data-testid="cart-subtotal">
+                                    {cart.subtotal.to_string()}
+                                </strong>
+                            </p>
+                            <p>
+                                <a class="button" href="/checkout">
+                                    "Checkout"
+                                </a>
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>

@@ -12,7 +12,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use types::{ProductDetail, RawProductQuery, Variant};
 
 fn loading() -> impl IntoView {
-    view! { <p class="loading" aria-busy="true">"Loading…"</p> }
+    view! {
+        <p class="loading" aria-busy="true">
+            "Loading…"
+        </p>
+    }
 }
 
 /// `/`: categories, featured products and new arrivals.
@@ -20,39 +24,56 @@ fn loading() -> impl IntoView {
 pub fn HomePage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_home());
     view! {
-        <Title text=""/>
-        <Meta name="description" content="Bazaar: everyday goods, fairly priced and shipped fast. Shop apparel, home, outdoor and more."/>
+        <Title text="" />
+        <Meta
+            name="description"
+            content="Bazaar: everyday goods, fairly priced and shipped fast. Shop apparel, home, outdoor and more."
+        />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                    Ok(home) => view! {
-                        <section class="hero">
-                            <h1>"Everyday goods, fairly priced"</h1>
-                            <p>"Browse our collections or search for something specific."</p>
-                        </section>
-                        <section aria-labelledby="categories-heading">
-                            <h2 id="categories-heading">"Shop by category"</h2>
-                            <ul class="category-list">
-                                {home.categories.into_iter().map(|c| view! {
-                                    <li>
-                                        <a href=format!("/categories/{}", c.slug)>
-                                            <span class="category-name">{c.name}</span>
-                                            <span class="category-count">{format!("{} products", c.product_count)}</span>
-                                        </a>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        </section>
-                        <section aria-labelledby="featured-heading">
-                            <h2 id="featured-heading">"Featured"</h2>
-                            <ProductGrid products=home.featured empty="Nothing featured right now."/>
-                        </section>
-                        <section aria-labelledby="newest-heading">
-                            <h2 id="newest-heading">"New arrivals"</h2>
-                            <ProductGrid products=home.newest empty="No products yet."/>
-                        </section>
-                    }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(home) => {
+                        view! {
+                            <section class="hero">
+                                <h1>"Everyday goods, fairly priced"</h1>
+                                <p>"Browse our collections or search for something specific."</p>
+                            </section>
+                            <section aria-labelledby="categories-heading">
+                                <h2 id="categories-heading">"Shop by category"</h2>
+                                <ul class="category-list">
+                                    {home
+                                        .categories
+                                        .into_iter()
+                                        .map(|c| {
+                                            view! {
+                                                <li>
+                                                    <a href=format!("/categories/{}", c.slug)>
+                                                        <span class="category-name">{c.name}</span>
+                                                        <span class="category-count">
+                                                            {format!("{} products", c.product_count)}
+                                                        </span>
+                                                    </a>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </section>
+                            <section aria-labelledby="featured-heading">
+                                <h2 id="featured-heading">"Featured"</h2>
+                                <ProductGrid
+                                    products=home.featured
+                                    empty="Nothing featured right now."
+                                />
+                            </section>
+                            <section aria-labelledby="newest-heading">
+                                <h2 id="newest-heading">"New arrivals"</h2>
+                                <ProductGrid products=home.newest empty="No products yet." />
+                            </section>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -93,12 +114,21 @@ fn ListingView(
     view! {
         <header class="listing-header">
             <h1>{heading}</h1>
-            <p class="listing-count" aria-live="polite">{count}</p>
-            <SortForm query=query.clone() action=base.clone()/>
+            <p class="listing-count" aria-live="polite">
+                {count}
+            </p>
+            <SortForm query=query.clone() action=base.clone() />
         </header>
-        {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
-        <ProductGrid products=results.items.clone() empty=empty/>
-        <Pagination results query base/>
+        {notice
+            .map(|n| {
+                view! {
+                    <p class="notice" role="status">
+                        {n}
+                    </p>
+                }
+            })}
+        <ProductGrid products=results.items.clone() empty=empty />
+        <Pagination results query base />
     }
 }
 
@@ -111,19 +141,29 @@ pub fn CategoryPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match listing.await {
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok(listing) => {
                         let name = listing.category_name.clone().unwrap_or_default();
-                        let base = format!("/categories/{}", params.read_untracked().get("slug").unwrap_or_default());
-                        let description = format!("Shop {} at Bazaar: {} products.", name, listing.results.total);
+                        let base = format!(
+                            "/categories/{}",
+                            params.read_untracked().get("slug").unwrap_or_default(),
+                        );
+                        let description = format!(
+                            "Shop {} at Bazaar: {} products.",
+                            name,
+                            listing.results.total,
+                        );
                         view! {
-                            <Title text=name.clone()/>
-                            <Meta name="description" content=description/>
+                            <Title text=name.clone() />
+                            <Meta name="description" content=description />
                             <nav class="breadcrumbs" aria-label="Breadcrumb">
-                                <a href="/">"Home"</a>" / "<span aria-current="page">{name.clone()}</span>
+                                <a href="/">"Home"</a>
+                                " / "
+                                <span aria-current="page">{name.clone()}</span>
                             </nav>
-                            <ListingView listing base heading=name/>
-                        }.into_any()
+                            <ListingView listing base heading=name />
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -139,18 +179,19 @@ pub fn SearchPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match listing.await {
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok(listing) => {
                         let heading = match &listing.query.q {
                             Some(q) => format!("Results for “{q}”"),
                             None => "All products".to_owned(),
                         };
                         view! {
-                            <Title text=heading.clone()/>
-                            <Meta name="description" content="Search Bazaar's catalog."/>
-                            <Meta name="robots" content="noindex"/>
-                            <ListingView listing base="/search" heading/>
-                        }.into_any()
+                            <Title text=heading.clone() />
+                            <Meta name="description" content="Search Bazaar's catalog." />
+                            <Meta name="robots" content="noindex" />
+                            <ListingView listing base="/search" heading />
+                        }
+                            .into_any()
                     }
                 }
             })}
@@ -171,10 +212,10 @@ pub fn ProductPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match product.await {
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok(product) => {
                         let wanted = query.read_untracked().get("variant");
-                        view! { <ProductView product wanted/> }.into_any()
+                        view! { <ProductView product wanted /> }.into_any()
                     }
                 }
             })}
@@ -216,48 +257,75 @@ fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView 
     let alt = format!("Photo of {}", summary.name);
     let single = variants.with_value(|v| v.len() == 1);
     view! {
-        <Title text=summary.name.clone()/>
-        <Meta name="description" content=meta/>
+        <Title text=summary.name.clone() />
+        <Meta name="description" content=meta />
         <nav class="breadcrumbs" aria-label="Breadcrumb">
-            <a href="/">"Home"</a>" / "
-            <a href=format!("/categories/{}", summary.category)>{category_name}</a>" / "
+            <a href="/">"Home"</a>
+            " / "
+            <a href=format!("/categories/{}", summary.category)>{category_name}</a>
+            " / "
             <span aria-current="page">{summary.name.clone()}</span>
         </nav>
         <article class="product">
-            <img class="product-image" src=summary.image_url.unwrap_or_default() alt=alt width="480" height="480"/>
+            <img
+                class="product-image"
+                src=summary.image_url.unwrap_or_default()
+                alt=alt
+                width="480"
+                height="480"
+            />
             <div class="product-info">
                 <h1>{summary.name}</h1>
                 <p class="price product-price" data-testid="price">
                     {move || current().map(|v| v.price.to_string()).unwrap_or_default()}
                 </p>
-                <p class="stock" data-testid="stock">{move || stock_label(current().as_ref())}</p>
+                <p class="stock" data-testid="stock">
+                    {move || stock_label(current().as_ref())}
+                </p>
                 <form method="get" class="variant-form" hidden=single>
                     <fieldset>
                         <legend>"Choose an option"</legend>
-                        {variants.with_value(|vs| vs.iter().map(|v| {
-                            let sku = v.sku.clone();
-                            let id = format!("variant-{}", v.sku.to_lowercase());
-                            let checked = selected.get_untracked() == v.sku;
-                            view! {
-                                <div class="variant">
-                                    <input type="radio" name="variant" id=id.clone() value=v.sku.clone() checked=checked
-                                        on:change=move |_| selected.set(sku.clone())/>
-                                    <label for=id>
-                                        {v.name.clone()}" · "{v.price.to_string()}
-                                        {(v.available == 0).then_some(" (sold out)")}
-                                    </label>
-                                </div>
-                            }
-                        }).collect_view())}
+                        {variants
+                            .with_value(|vs| {
+                                vs.iter()
+                                    .map(|v| {
+                                        let sku = v.sku.clone();
+                                        let id = format!("variant-{}", v.sku.to_lowercase());
+                                        let checked = selected.get_untracked() == v.sku;
+                                        view! {
+                                            <div class="variant">
+                                                <input
+                                                    type="radio"
+                                                    name="variant"
+                                                    id=id.clone()
+                                                    value=v.sku.clone()
+                                                    checked=checked
+                                                    on:change=move |_| selected.set(sku.clone())
+                                                />
+                                                <label for=id>
+                                                    {v.name.clone()}" · "{v.price.to_string()}
+                                                    {(v.available == 0).then_some(" (sold out)")}
+                                                </label>
+                                            </div>
+                                        }
+                                    })
+                                    .collect_view()
+                            })}
                     </fieldset>
-                    <button type="submit" hidden=move || hydrated.get()>"Show this option"</button>
+                    <button type="submit" hidden=move || hydrated.get()>
+                        "Show this option"
+                    </button>
                 </form>
                 <AddToCartForm
                     sku=Signal::derive(move || selected.get())
-                    disabled=Signal::derive(move || current().map(|v| v.available == 0).unwrap_or(true))
+                    disabled=Signal::derive(move || {
+                        current().map(|v| v.available == 0).unwrap_or(true)
+                    })
                 />
                 <p class="sku">"SKU: "<span data-testid="sku">{move || selected.get()}</span></p>
-                <div class="description"><p>{description}</p></div>
+                <div class="description">
+                    <p>{description}</p>
+                </div>
             </div>
         </article>
     }

@@ -11,7 +11,13 @@ pub fn ProductCard(product: ProductSummary) -> impl IntoView {
     view! {
         <li class="product-card">
             <a href=href.clone() class="product-card-link">
-                <img src=product.image_url.unwrap_or_default() alt=alt width="240" height="240" loading="lazy"/>
+                <img
+                    src=product.image_url.unwrap_or_default()
+                    alt=alt
+                    width="240"
+                    height="240"
+                    loading="lazy"
+                />
                 <span class="product-name">{product.name}</span>
             </a>
             <span class="price">{product.price.to_string()}</span>
@@ -28,7 +34,7 @@ pub fn ProductGrid(products: Vec<ProductSummary>, #[prop(into)] empty: String) -
     }
     view! {
         <ul class="product-grid">
-            {products.into_iter().map(|product| view! { <ProductCard product/> }).collect_view()}
+            {products.into_iter().map(|product| view! { <ProductCard product /> }).collect_view()}
         </ul>
     }
     .into_any()
@@ -41,15 +47,25 @@ pub fn SortForm(query: ProductQuery, #[prop(into)] action: String) -> impl IntoV
     let current = query.sort;
     view! {
         <form class="sort-form" method="get" action=action>
-            {query.q.clone().map(|q| view! { <input type="hidden" name="q" value=q/> })}
+            {query.q.clone().map(|q| view! { <input type="hidden" name="q" value=q /> })}
             {(query.per_page != ProductQuery::DEFAULT_PER_PAGE)
-                .then(|| view! { <input type="hidden" name="per_page" value=query.per_page.to_string()/> })}
+                .then(|| {
+                    view! {
+                        <input type="hidden" name="per_page" value=query.per_page.to_string() />
+                    }
+                })}
             <label for="sort">"Sort by"</label>
             <select id="sort" name="sort">
                 {Sort::ALL
                     .into_iter()
                     .filter(|s| searching || *s != Sort::Relevance)
-                    .map(|s| view! { <option value=s.as_str() selected=s == current>{s.label()}</option> })
+                    .map(|s| {
+                        view! {
+                            <option value=s.as_str() selected=s == current>
+                                {s.label()}
+                            </option>
+                        }
+                    })
                     .collect_view()}
             </select>
             <button type="submit">"Apply"</button>
@@ -72,9 +88,23 @@ pub fn Pagination(
     let link = move |p: u32| format!("{base}{}", query.href_query(p, query.sort));
     view! {
         <nav class="pagination" aria-label="Pagination">
-            {(page > 1).then(|| view! { <a rel="prev" href=link(page - 1)>"← Previous"</a> })}
+            {(page > 1)
+                .then(|| {
+                    view! {
+                        <a rel="prev" href=link(page - 1)>
+                            "← Previous"
+                        </a>
+                    }
+                })}
             <span aria-current="page">{format!("Page {page} of {pages}")}</span>
-            {(page < pages).then(|| view! { <a rel="next" href=link(page + 1)>"Next →"</a> })}
+            {(page < pages)
+                .then(|| {
+                    view! {
+                        <a rel="next" href=link(page + 1)>
+                            "Next →"
+                        </a>
+                    }
+                })}
         </nav>
     }
     .into_any()

@@ -21,77 +21,172 @@ pub fn CheckoutPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Checkout"/>
-        <Meta name="robots" content="noindex"/>
+        <Title text="Checkout" />
+        <Meta name="robots" content="noindex" />
         <h1>"Checkout"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match summary.await {
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                    Ok(s) if s.cart.items.is_empty() => view! {
-                        <p class="empty">"Your cart is empty. " <a href="/">"Start shopping"</a></p>
-                    }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(s) if s.cart.items.is_empty() => {
+                        view! {
+                            <p class="empty">
+                                "Your cart is empty. " <a href="/">"Start shopping"</a>
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Ok(s) => {
-                        // A signed-in shopper's first saved address fills the form in.
                         let saved = s.saved_addresses.first().cloned().unwrap_or_default();
                         let (standard_total, express_total) = (s.standard_total, s.express_total);
+                        // A signed-in shopper's first saved address fills the form in.
                         view! {
                             <div class="checkout">
                                 <section class="panel" aria-labelledby="details-heading">
                                     <h2 id="details-heading">"Shipping details"</h2>
-                                    <FormAlert error/>
+                                    <FormAlert error />
                                     <ActionForm action=place attr:class="checkout-form">
-                                        <input type="hidden" name="token" value=s.token.clone()/>
+                                        <input type="hidden" name="token" value=s.token.clone() />
                                         {match s.account_email.clone() {
-                                            Some(email) => view! { <p>"Order confirmation goes to " <strong>{email}</strong></p> }.into_any(),
-                                            None => view! {
-                                                <label for="checkout-email">"Email"</label>
-                                                <input id="checkout-email" type="email" name="email" autocomplete="email" required maxlength="254"/>
-                                                <FieldMessage error field="email"/>
-                                            }.into_any(),
+                                            Some(email) => {
+                                                view! {
+                                                    <p>
+                                                        "Order confirmation goes to " <strong>{email}</strong>
+                                                    </p>
+                                                }
+                                                    .into_any()
+                                            }
+                                            None => {
+                                                view! {
+                                                    <label for="checkout-email">"Email"</label>
+                                                    <input
+                                                        id="checkout-email"
+                                                        type="email"
+                                                        name="email"
+                                                        autocomplete="email"
+                                                        required
+                                                        maxlength="254"
+                                                    />
+                                                    <FieldMessage error field="email" />
+                                                }
+                                                    .into_any()
+                                            }
                                         }}
-                                        <AddressFields error prefix="shipping_address" error_prefix="shipping_address." value=saved/>
+                                        <AddressFields
+                                            error
+                                            prefix="shipping_address"
+                                            error_prefix="shipping_address."
+                                            value=saved
+                                        />
                                         <fieldset class="shipping-methods">
                                             <legend>"Shipping"</legend>
                                             <div class="variant">
-                                                <input type="radio" id="ship-standard" name="shipping_method" value="standard" checked
-                                                    on:change=move |_| express.set(false)/>
-                                                <label for="ship-standard">{format!("Standard · {}", s.standard_shipping)}</label>
+                                                <input
+                                                    type="radio"
+                                                    id="ship-standard"
+                                                    name="shipping_method"
+                                                    value="standard"
+                                                    checked
+                                                    on:change=move |_| express.set(false)
+                                                />
+                                                <label for="ship-standard">
+                                                    {format!("Standard · {}", s.standard_shipping)}
+                                                </label>
                                             </div>
-                                            {s.express_available.then(|| view! {
-                                                <div class="variant">
-                                                    <input type="radio" id="ship-express" name="shipping_method" value="express"
-                                                        on:change=move |_| express.set(true)/>
-                                                    <label for="ship-express">{format!("Express · {}", s.express_shipping)}</label>
-                                                </div>
-                                            })}
-                                            <FieldMessage error field="shipping_method"/>
+                                            {s
+                                                .express_available
+                                                .then(|| {
+                                                    view! {
+                                                        <div class="variant">
+                                                            <input
+                                                                type="radio"
+                                                                id="ship-express"
+                                                                name="shipping_method"
+                                                                value="express"
+                                                                on:change=move |_| express.set(true)
+                                                            />
+                                                            <label for="ship-express">
+                                                                {format!("Express · {}", s.express_shipping)}
+                                                            </label>
+                                                        </div>
+                                                    }
+                                                })}
+                                            <FieldMessage error field="shipping_method" />
                                         </fieldset>
                                         <button type="submit">"Place order"</button>
                                     </ActionForm>
                                 </section>
-                                <section class="panel order-summary" aria-labelledby="summary-heading">
+                                <section
+                                    class="panel order-summary"
+                                    aria-labelledby="summary-heading"
+                                >
                                     <h2 id="summary-heading">"Order summary"</h2>
                                     <ul class="summary-lines">
-                                        {s.cart.items.iter().map(|l| view! {
-                                            <li><span>{format!("{} × {}", l.quantity, l.name)}</span><span class="price">{l.line_total.to_string()}</span></li>
-                                        }).collect_view()}
+                                        {s
+                                            .cart
+                                            .items
+                                            .iter()
+                                            .map(|l| {
+                                                view! {
+                                                    <li>
+                                                        <span>{format!("{} × {}", l.quantity, l.name)}</span>
+                                                        <span class="price">{l.line_total.to_string()}</span>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
                                     </ul>
-                                    <p>"Subtotal: " <strong>{s.cart.subtotal.to_string()}</strong></p>
-                                    {(s.tax_bps > 0).then(|| view! {
-                                        <p>{format!("Tax: {}.{:02} % on goods and shipping", s.tax_bps / 100, s.tax_bps % 100)}</p>
-                                    })}
+                                    <p>
+                                        "Subtotal: " <strong>{s.cart.subtotal.to_string()}</strong>
+                                    </p>
+                                    {(s.tax_bps > 0)
+                                        .then(|| {
+                                            view! {
+                                                <p>
+                                                    {format!(
+                                                        "Tax: {}.{:02} % on goods and shipping",
+                                                        s.tax_bps / 100,
+                                                        s.tax_bps % 100,
+                                                    )}
+                                                </p>
+                                            }
+                                        })}
                                     <p class="order-total" data-testid="checkout-total">
                                         "Total: "
-                                        <strong>{move || if express.get() { express_total.to_string() } else { standard_total.to_string() }}</strong>
-                                        <span class="hint">{move || if express.get() { " with express shipping" } else { " with standard shipping" }}</span>
+                                        <strong>
+                                            {move || {
+                                                if express.get() {
+                                                    express_total.to_string()
+                                                } else {
+                                                    standard_total.to_string()
+                                                }
+                                            }}
+                                        </strong>
+                                        <span class="hint">
+                                            {move || {
+                                                if express.get() {
+                                                    " with express shipping"
+                                                } else {
+                                                    " with standard shipping"
+                                                }
+                                            }}
+                                        </span>
                                     </p>
-                                    {s.express_available.then(|| view! {
-                                        <p class="hint">{format!("With express shipping: {express_total}")}</p>
-                                    })}
+                                    {s
+                                        .express_available
+                                        .then(|| {
+                                            view! {
+                                                <p class="hint">
+                                                    {format!("With express shipping: {express_total}")}
+                                                </p>
+                                            }
+                                        })}
                                 </section>
                             </div>
-                        }.into_any()
+                        }
+                            .into_any()
                     }
                 }
             })}

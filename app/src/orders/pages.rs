@@ -12,38 +12,62 @@ use types::{AppError, Order, OrderStatus};
 pub fn OrdersPage() -> impl IntoView {
     let orders = Resource::new(|| (), |_| my_orders());
     view! {
-        <Title text="Your orders"/>
-        <Meta name="robots" content="noindex"/>
+        <Title text="Your orders" />
+        <Meta name="robots" content="noindex" />
         <h1>"Your orders"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match orders.await {
-                    Err(AppError::Unauthorized(_)) => view! { <Redirect path="/login?next=/orders"/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"No orders yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="orders-table">
-                            <thead><tr><th scope="col">"Order"</th><th scope="col">"Placed"</th><th scope="col">"Status"</th><th scope="col">"Total"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|o| view! {
+                    Err(AppError::Unauthorized(_)) => {
+                        view! { <Redirect path="/login?next=/orders" /> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(list) if list.is_empty() => {
+                        view! { <p class="empty">"No orders yet."</p> }.into_any()
+                    }
+                    Ok(list) => {
+                        view! {
+                            <table class="orders-table">
+                                <thead>
                                     <tr>
-                                        <td><a href=format!("/orders/{}", o.id)>{short_id(&o.id)}</a></td>
-                                        <td>{o.created_at.chars().take(10).collect::<String>()}</td>
-                                        <td><span class=format!("status status-{}", o.status.as_str())>{o.status.label()}</span></td>
-                                        <td class="price">{o.total.to_string()}</td>
+                                        <th scope="col">"Order"</th>
+                                        <th scope="col">"Placed"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Total"</th>
                                     </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                                </thead>
+                                <tbody>
+                                    {list
+                                        .into_iter()
+                                        .map(|o| {
+                                            view! {
+                                                <tr>
+                                                    <td>
+                                                        <a href=format!("/orders/{}", o.id)>{o.id.short()}</a>
+                                                    </td>
+                                                    <td>{o.created_at.chars().take(10).collect::<String>()}</td>
+                                                    <td>
+                                                        <span class=format!(
+                                                            "status status-{}",
+                                                            o.status.as_str(),
+                                                        )>{o.status.label()}</span>
+                                                    </td>
+                                                    <td class="price">{o.total.to_string()}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                            .into_any()
+                    }
                 }
             })}
         </Suspense>
     }
-}
-
-fn short_id(id: &str) -> String {
-    format!("#{}", id.chars().take(8).collect::<String>().to_uppercase())
 }
 
 /// How the shopper arrived at an order page.
@@ -60,19 +84,19 @@ enum Arrival {
 /// `/orders/:id`: confirmation and detail.
 #[component]
 pub fn OrderPage() -> impl IntoView {
-    view! { <LiveOrder arrival=Arrival::Direct/> }
+    view! { <LiveOrder arrival=Arrival::Direct /> }
 }
 
 /// `/checkout/success/:id`: where the payment page sends the shopper after paying.
 #[component]
 pub fn CheckoutSuccessPage() -> impl IntoView {
-    view! { <LiveOrder arrival=Arrival::Paid/> }
+    view! { <LiveOrder arrival=Arrival::Paid /> }
 }
 
 /// `/checkout/cancelled/:id`: where the payment page sends a shopper who backs out.
 #[component]
 pub fn CheckoutCancelledPage() -> impl IntoView {
-    view! { <LiveOrder arrival=Arrival::Cancelled/> }
+    view! { <LiveOrder arrival=Arrival::Cancelled /> }
 }
 
 /// An order whose status follows the payment after hydration, without a reload.
@@ -104,11 +128,13 @@ fn LiveOrder(arrival: Arrival) -> impl IntoView {
         });
     });
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                    Ok(order) => view! { <OrderView order arrival/> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(order) => view! { <OrderView order arrival /> }.into_any(),
                 }
             })}
         </Transition>
@@ -117,7 +143,7 @@ fn LiveOrder(arrival: Arrival) -> impl IntoView {
 
 #[component]
 fn OrderView(order: Order, arrival: Arrival) -> impl IntoView {
-    let title = format!("Order {}", short_id(&order.id));
+    let title = format!("Order {}", order.id.short());
     let pending = order.status == OrderStatus::PendingPayment;
     let paid_like = matches!(
         order.status,
@@ -125,58 +151,126 @@ fn OrderView(order: Order, arrival: Arrival) -> impl IntoView {
     );
     let a = order.shipping_address.clone();
     view! {
-        <Title text=title.clone()/>
-        <Meta name="robots" content="noindex"/>
+        <Title text=title.clone() />
+        <Meta name="robots" content="noindex" />
         <section class="order">
             <h1>{title}</h1>
             <p>
                 "Status: "
-                <strong class=format!("status status-{}", order.status.as_str()) data-testid="order-status" data-status=order.status.as_str()>
+                <strong
+                    class=format!("status status-{}", order.status.as_str())
+                    data-testid="order-status"
+                    data-status=order.status.as_str()
+                >
                     {order.status.label()}
                 </strong>
             </p>
-            {(paid_like && arrival == Arrival::Paid).then(|| view! {
-                <p class="notice" role="status" data-testid="payment-confirmed">
-                    "Thank you! Your payment was received and a confirmation is on its way to "
-                    {order.email.clone()} "."
-                </p>
-            })}
-            {(pending && arrival == Arrival::Paid).then(|| view! {
-                <p class="notice" role="status">"Thank you! We are confirming your payment; this page updates by itself."</p>
-            })}
-            {(pending && arrival == Arrival::Cancelled).then(|| view! {
-                <p class="notice" role="status">"Payment cancelled. Your order stays reserved for a while if you change your mind."</p>
-            })}
-            {(pending && arrival == Arrival::Direct).then(|| view! {
-                <p class="notice" role="status">
-                    "Your order is reserved while we wait for payment. "
-                    "A confirmation goes to " {order.email.clone()} " once it is paid."
-                </p>
-            })}
-            {order.payment_error.clone().map(|e| view! {
-                <p class="form-error" role="alert" data-testid="payment-error">{e} " You can try again."</p>
-            })}
-            {order.payment_url.clone().map(|url| view! {
-                <p><a class="button" href=url rel="external" data-testid="pay-now">"Pay now"</a></p>
-            })}
+            {(paid_like && arrival == Arrival::Paid)
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status" data-testid="payment-confirmed">
+                            "Thank you! Your payment was received and a confirmation is on its way to "
+                            {order.email.clone()}
+                            "."
+                        </p>
+                    }
+                })}
+            {(pending && arrival == Arrival::Paid)
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status">
+                            "Thank you! We are confirming your payment; this page updates by itself."
+                        </p>
+                    }
+                })}
+            {(pending && arrival == Arrival::Cancelled)
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status">
+                            "Payment cancelled. Your order stays reserved for a while if you change your mind."
+                        </p>
+                    }
+                })}
+            {(pending && arrival == Arrival::Direct)
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status">
+                            "Your order is reserved while we wait for payment. "
+                            "A confirmation goes to "
+                            {order.email.clone()}
+                            " once it is paid."
+                        </p>
+                    }
+                })}
+            {order
+                .payment_error
+                .clone()
+                .map(|e| {
+                    view! {
+                        <p class="form-error" role="alert" data-testid="payment-error">
+                            {e}
+                            " You can try again."
+                        </p>
+                    }
+                })}
+            {order
+                .payment_url
+                .clone()
+                .map(|url| {
+                    view! {
+                        <p>
+                            <a class="button" href=url rel="external" data-testid="pay-now">
+                                "Pay now"
+                            </a>
+                        </p>
+                    }
+                })}
             <table class="cart-table">
-                <thead><tr><th scope="col">"Item"</th><th scope="col">"Price"</th><th scope="col">"Quantity"</th><th scope="col">"Total"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Item"</th>
+                        <th scope="col">"Price"</th>
+                        <th scope="col">"Quantity"</th>
+                        <th scope="col">"Total"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {order.lines.iter().map(|l| view! {
-                        <tr>
-                            <td>{l.name.clone()}<span class="sku">{format!(" ({})", l.sku)}</span></td>
-                            <td class="price">{l.unit_price.to_string()}</td>
-                            <td>{l.quantity}</td>
-                            <td class="price">{l.unit_price.checked_mul(l.quantity).map(|m| m.to_string()).unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
+                    {order
+                        .lines
+                        .iter()
+                        .map(|l| {
+                            view! {
+                                <tr>
+                                    <td>
+                                        {l.name.clone()}
+                                        <span class="sku">{format!(" ({})", l.sku)}</span>
+                                    </td>
+                                    <td class="price">{l.unit_price.to_string()}</td>
+                                    <td>{l.quantity}</td>
+                                    <td class="price">
+                                        {l
+                                            .unit_price
+                                            .checked_mul(l.quantity)
+                                            .map(|m| m.to_string())
+                                            .unwrap_or_default()}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
             <dl class="totals">
-                <dt>"Subtotal"</dt><dd>{order.subtotal.to_string()}</dd>
-                <dt>{format!("Shipping ({})", order.shipping_method.as_str())}</dt><dd>{order.shipping.to_string()}</dd>
-                <dt>"Tax"</dt><dd>{order.tax.to_string()}</dd>
-                <dt>"Total"</dt><dd><strong data-testid="order-total">{order.total.to_string()}</strong></dd>
+                <dt>"Subtotal"</dt>
+                <dd>{order.subtotal.to_string()}</dd>
+                <dt>{format!("Shipping ({})", order.shipping_method.as_str())}</dt>
+                <dd>{order.shipping.to_string()}</dd>
+                <dt>"Tax"</dt>
+                <dd>{order.tax.to_string()}</dd>
+                <dt>"Total"</dt>
+                <dd>
+                    <strong data-testid="order-total">{order.total.to_string()}</strong>
+                </dd>
             </dl>
             <h2>"Shipping to"</h2>
             <p>{a.one_line()}</p>

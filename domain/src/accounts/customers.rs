@@ -26,7 +26,7 @@ impl Accounts {
         .await?
         .into_iter()
         .map(|r| CustomerSummary {
-            id: r.id.to_string(),
+            id: r.id.into(),
             email: r.email,
             name: r.name,
             is_admin: r.role == "admin",

@@ -15,7 +15,7 @@ pub use tokens::{TokenKeys, TokenSubject};
 use crate::outbox::{self, topics};
 use hashing::{dummy_hash, verify_password};
 use sqlx::PgPool;
-use types::{AppError, Credentials, Email, NewUser, Password, PersonName, Role, User};
+use types::{AppError, Credentials, Email, NewUser, Password, PersonName, Role, User, UserId};
 use uuid::Uuid;
 
 /// The one answer for every failed login: it never tells which part was wrong.
@@ -25,7 +25,9 @@ pub const BAD_CREDENTIALS: &str = "Invalid email or password.";
 /// checked against. Sessions and tokens made from it die when the password changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authenticated {
+    /// The user whose credentials were checked.
     pub user: User,
+    /// The credential version they were checked against.
     pub version: i32,
 }
 
@@ -38,7 +40,7 @@ pub struct Accounts {
 
 fn user_from(id: Uuid, email: String, name: String, role: &str) -> User {
     User {
-        id: id.to_string(),
+        id: id.into(),
         email,
         name,
         role: Role::parse(role),
@@ -47,7 +49,7 @@ fn user_from(id: Uuid, email: String, name: String, role: &str) -> User {
 
 /// Queues `user_created` for `user` inside the caller's transaction.
 async fn user_created(tx: &mut sqlx::PgConnection, user: &User) -> Result<(), AppError> {
-    let payload = outbox::user_payload(&user.id, &user.email, &user.name);
+    let payload = outbox::user_payload(&user.id.to_string(), &user.email, &user.name);
     outbox::enqueue(tx, topics::USER_CREATED, payload)
         .await
         .map(|_| ())
@@ -137,10 +139,8 @@ impl Accounts {
 
     /// The user with `id`, if they still exist and `version` is still their credential
     /// version: a session or token from before a password change finds nobody.
-    pub async fn find_at(&self, id: &str, version: i32) -> Result<Option<User>, AppError> {
-        let Ok(id) = Uuid::parse_str(id) else {
-            return Ok(None);
-        };
+    pub async fn find_at(&self, id: &UserId, version: i32) -> Result<Option<User>, AppError> {
+        let id = id.get();
         let row = sqlx::query!(
             "SELECT id, email, name, role FROM users WHERE id = $1 AND auth_version = $2",
             id,

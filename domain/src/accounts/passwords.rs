@@ -6,8 +6,7 @@ use super::{user_from, Accounts, Authenticated};
 use crate::outbox::{self, topics};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use types::{AppError, Email, Password, User};
-use uuid::Uuid;
+use types::{AppError, Email, Password, User, UserId};
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
@@ -97,11 +96,11 @@ impl Accounts {
     /// version to carry on with. A wrong current password is a 422 on that field.
     pub async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         current: &str,
         new: &Password,
     ) -> Result<Authenticated, AppError> {
-        let id = Uuid::parse_str(user_id).map_err(|_| AppError::not_found("user"))?;
+        let id = user_id.get();
         let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", id)
             .fetch_optional(&self.db)
             .await?

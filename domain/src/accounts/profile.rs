@@ -1,17 +1,17 @@
 //! A user's own profile: their display name and saved addresses.
 
 use super::{user_from, Accounts};
-use types::{Address, AppError, PersonName, User};
+use types::{Address, AppError, PersonName, User, UserId};
 use uuid::Uuid;
 
 impl Accounts {
     /// Changes the display name, as typed: 422 when it breaks the rules.
-    pub async fn update_name(&self, user_id: &str, name: &str) -> Result<User, AppError> {
+    pub async fn update_name(&self, user_id: &UserId, name: &str) -> Result<User, AppError> {
         let mut errors = types::accounts::FormErrors::default();
         let name = errors.check("name", PersonName::parse(name));
         errors.finish()?;
         let name = name.ok_or_else(|| AppError::internal("profile", "name missing"))?;
-        let id = Uuid::parse_str(user_id).map_err(|_| AppError::not_found("user"))?;
+        let id = user_id.get();
         let r = sqlx::query!(
             "UPDATE users SET name = $2 WHERE id = $1 RETURNING id, email, name, role",
             id,
@@ -24,8 +24,8 @@ impl Accounts {
     }
 
     /// The user's saved addresses, oldest first.
-    pub async fn addresses(&self, user_id: &str) -> Result<Vec<Address>, AppError> {
-        let id = Uuid::parse_str(user_id).map_err(|_| AppError::not_found("user"))?;
+    pub async fn addresses(&self, user_id: &UserId) -> Result<Vec<Address>, AppError> {
+        let id = user_id.get();
         let rows = sqlx::query!(
             "SELECT id, name, line1, line2, city, postal_code, country FROM addresses WHERE user_id = $1 ORDER BY created_at, id",
             id
@@ -47,8 +47,12 @@ impl Accounts {
     }
 
     /// Saves a parsed address; at most 20 per user.
-    pub async fn add_address(&self, user_id: &str, address: &Address) -> Result<Address, AppError> {
-        let id = Uuid::parse_str(user_id).map_err(|_| AppError::not_found("user"))?;
+    pub async fn add_address(
+        &self,
+        user_id: &UserId,
+        address: &Address,
+    ) -> Result<Address, AppError> {
+        let id = user_id.get();
         let address = address.parse()?;
         let mut tx = self.db.begin().await?;
         // Serialize concurrent adds for this user so the cap holds.
@@ -87,9 +91,9 @@ impl Accounts {
     }
 
     /// Deletes one of the user's addresses; someone else's is a 404.
-    pub async fn delete_address(&self, user_id: &str, address_id: &str) -> Result<(), AppError> {
-        let (Ok(user), Ok(address)) = (Uuid::parse_str(user_id), Uuid::parse_str(address_id))
-        else {
+    pub async fn delete_address(&self, user_id: &UserId, address_id: &str) -> Result<(), AppError> {
+        let user = user_id.get();
+        let Ok(address) = Uuid::parse_str(address_id) else {
             return Err(AppError::not_found("address"));
         };
         let done = sqlx::query!(

@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use types::{AppError, TokenResponse, User};
+use types::{AppError, TokenResponse, User, UserId};
 
 const ISSUER: &str = "bazaar";
 const AUDIENCE: &str = "bazaar-api";
@@ -15,6 +15,7 @@ const AUDIENCE: &str = "bazaar-api";
 pub struct TokenKeys {
     encoding: Arc<EncodingKey>,
     decoding: Arc<DecodingKey>,
+    /// How long an issued token is valid.
     pub ttl: Duration,
 }
 
@@ -49,7 +50,9 @@ fn first_version() -> i32 {
 /// Who a valid API token names, and under which credential version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenSubject {
-    pub user_id: String,
+    /// The user the token names.
+    pub user_id: UserId,
+    /// The credential version it was issued under.
     pub version: i32,
 }
 
@@ -65,7 +68,7 @@ impl Accounts {
     pub fn issue_token(&self, signed_in: &Authenticated) -> Result<TokenResponse, AppError> {
         let now = now_secs();
         let claims = Claims {
-            sub: signed_in.user.id.clone(),
+            sub: signed_in.user.id.to_string(),
             ver: signed_in.version,
             iat: now,
             exp: now + self.keys.ttl.as_secs(),
@@ -89,15 +92,18 @@ impl Accounts {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-        jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &validation)
-            .map(|data| TokenSubject {
-                user_id: data.claims.sub,
-                version: data.claims.ver,
-            })
+        let invalid =
+            || AppError::Unauthorized("The access token is invalid or has expired.".to_owned());
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &validation)
             .map_err(|e| {
                 tracing::debug!(error = %e, "rejected API token");
-                AppError::Unauthorized("The access token is invalid or has expired.".to_owned())
-            })
+                invalid()
+            })?
+            .claims;
+        Ok(TokenSubject {
+            user_id: UserId::parse(&claims.sub).map_err(|_| invalid())?,
+            version: claims.ver,
+        })
     }
 
     /// The user a token names, if the token is valid and the user's credentials have not

@@ -7,7 +7,7 @@ use moves::release_stock;
 use serde_json::json;
 use sqlx::PgPool;
 use types::{
-    Address, AppError, Currency, Email, Money, Order, OrderLine, OrderStatus, ShippingMethod,
+    Address, AppError, Email, Money, Order, OrderLine, OrderStatus, ShippingMethod, UserId,
 };
 use uuid::Uuid;
 
@@ -23,10 +23,15 @@ pub use pricing::{subtotal, too_large, Pricing, Totals};
 pub struct PlaceOrder {
     /// Who may replay this checkout: `user:{id}` or `guest:{session}`.
     pub scope: String,
-    pub user_id: Option<String>,
+    /// The signed-in buyer, if any.
+    pub user_id: Option<UserId>,
+    /// Where the confirmation goes.
     pub email: Email,
+    /// Where the order ships.
     pub address: Address,
+    /// Standard or express.
     pub method: ShippingMethod,
+    /// The same key places one order.
     pub idempotency_key: types::IdempotencyKey,
     /// The cart's lines.
     pub lines: Vec<types::CartLine>,
@@ -35,6 +40,7 @@ pub struct PlaceOrder {
 /// The result of placing an order.
 #[derive(Clone, Debug)]
 pub struct Placed {
+    /// The order, new or the one placed earlier with the same key.
     pub order: Order,
     /// False when an earlier request with the same key already placed it.
     pub created: bool,
@@ -44,6 +50,7 @@ pub struct Placed {
 #[derive(Clone)]
 pub struct Orders {
     db: PgPool,
+    /// Shipping and tax rules.
     pub pricing: Pricing,
 }
 
@@ -117,10 +124,7 @@ impl Orders {
         } = self
             .pricing
             .totals(subtotal, self.pricing.shipping(input.method))?;
-        let user_id = input
-            .user_id
-            .as_deref()
-            .and_then(|u| Uuid::parse_str(u).ok());
+        let user_id = input.user_id.map(UserId::get);
         let hold = i64::try_from(self.pricing.hold.as_secs()).unwrap_or(1800);
 
         let order_id = sqlx::query_scalar!(
@@ -260,7 +264,7 @@ impl Orders {
             return Ok(None);
         };
         let Some(o) = sqlx::query!(
-            r#"SELECT id, status, currency, subtotal_amount, shipping_amount, tax_amount, total_amount, created_at,
+            r#"SELECT id, status AS "status: OrderStatus", currency, subtotal_amount, shipping_amount, tax_amount, total_amount, created_at,
                       email, shipping_method, shipping_address, tracking_number, payment_url, payment_error
                FROM orders WHERE id = $1"#,
             id
@@ -270,8 +274,7 @@ impl Orders {
         else {
             return Ok(None);
         };
-        let currency =
-            Currency::parse(&o.currency).map_err(|e| AppError::internal("order currency", e))?;
+        let currency = Money::from_row(0, &o.currency)?.currency;
         let lines = sqlx::query!("SELECT sku, name, quantity, unit_amount FROM order_lines WHERE order_id = $1 ORDER BY sku", id)
             .fetch_all(db)
             .await?
@@ -279,9 +282,8 @@ impl Orders {
             .map(|l| OrderLine { sku: l.sku, name: l.name, quantity: i64::from(l.quantity), unit_price: Money::new(l.unit_amount, currency) })
             .collect();
         Ok(Some(Order {
-            id: o.id.to_string(),
-            status: OrderStatus::parse(&o.status)
-                .ok_or_else(|| AppError::internal("order status", &o.status))?,
+            id: o.id.into(),
+            status: o.status,
             lines,
             subtotal: Money::new(o.subtotal_amount, currency),
             shipping: Money::new(o.shipping_amount, currency),
@@ -296,10 +298,10 @@ impl Orders {
                 .unwrap_or(ShippingMethod::Standard),
             shipping_address: serde_json::from_value(o.shipping_address).unwrap_or_default(),
             tracking_number: o.tracking_number,
-            payment_url: (o.status == "pending_payment")
+            payment_url: (o.status == OrderStatus::PendingPayment)
                 .then_some(o.payment_url)
                 .flatten(),
-            payment_error: (o.status == "pending_payment")
+            payment_error: (o.status == OrderStatus::PendingPayment)
                 .then_some(o.payment_error)
                 .flatten(),
         }))
@@ -309,7 +311,7 @@ impl Orders {
     pub async fn visible_to(
         &self,
         id: &str,
-        user_id: Option<&str>,
+        user_id: Option<&UserId>,
         guest_scope: Option<&str>,
     ) -> Result<Option<Order>, AppError> {
         let Ok(uuid) = Uuid::parse_str(id) else {
@@ -323,7 +325,7 @@ impl Orders {
         .await?;
         let Some(owner) = owner else { return Ok(None) };
         let mine = match (owner.user_id, user_id) {
-            (Some(o), Some(u)) => o.to_string() == u,
+            (Some(o), Some(u)) => o == u.get(),
             (None, _) => guest_scope.is_some_and(|g| g == owner.idempotency_scope),
             _ => false,
         };
@@ -335,10 +337,8 @@ impl Orders {
     }
 
     /// A user's orders, newest first.
-    pub async fn for_user(&self, user_id: &str) -> Result<Vec<Order>, AppError> {
-        let Ok(uid) = Uuid::parse_str(user_id) else {
-            return Ok(Vec::new());
-        };
+    pub async fn for_user(&self, user_id: &UserId) -> Result<Vec<Order>, AppError> {
+        let uid = user_id.get();
         let ids = sqlx::query_scalar!(
             "SELECT id FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 100",
             uid

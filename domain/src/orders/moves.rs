@@ -124,12 +124,13 @@ pub async fn transition_in(
     next: OrderStatus,
     reason: &str,
 ) -> Result<Transition, AppError> {
-    let current = sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::not_found("order"))?;
-    let from =
-        OrderStatus::parse(&current).ok_or_else(|| AppError::internal("order status", &current))?;
+    let from = sqlx::query_scalar!(
+        r#"SELECT status AS "status: OrderStatus" FROM orders WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found("order"))?;
     if !from.can_become(next) {
         return Ok(Transition::Refused(from));
     }
@@ -146,7 +147,7 @@ pub async fn transition_in(
     sqlx::query!(
         "INSERT INTO order_status_changes (order_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
         id,
-        current,
+        from.as_str(),
         next.as_str(),
         reason
     )

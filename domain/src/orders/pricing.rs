@@ -6,7 +6,9 @@ use types::{AppError, ShippingMethod};
 /// Shipping and tax rules, from configuration.
 #[derive(Clone, Debug)]
 pub struct Pricing {
+    /// Standard shipping, in minor units.
     pub standard_shipping: i64,
+    /// Express shipping, in minor units.
     pub express_shipping: i64,
     /// Tax in basis points (825 = 8.25 %), on goods and shipping.
     pub tax_bps: i64,
@@ -58,9 +60,13 @@ impl Pricing {
 /// An order's charges in minor units of its currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Totals {
+    /// The goods, in minor units.
     pub subtotal: i64,
+    /// Shipping, in minor units.
     pub shipping: i64,
+    /// Tax on goods and shipping, in minor units.
     pub tax: i64,
+    /// What the shopper pays, in minor units.
     pub total: i64,
 }
 

@@ -28,27 +28,43 @@ pub struct DevProvider {
 /// One dev session, for its hosted page.
 #[derive(Clone, Debug)]
 pub struct DevSession {
+    /// The session id.
     pub id: String,
+    /// The order it pays.
     pub order_id: String,
+    /// The amount, in minor units.
     pub amount: i64,
+    /// The currency code.
     pub currency: String,
+    /// The shopper's email.
     pub customer_email: String,
     /// `(name, quantity, unit amount)`.
     pub lines: Vec<(String, i64, i64)>,
+    /// `open`, `complete` or `expired`.
     pub status: String,
+    /// `unpaid` or `paid`.
     pub payment_status: String,
+    /// Where a paid shopper returns.
     pub success_url: String,
+    /// Where a shopper who gives up returns.
     pub cancel_url: String,
+    /// Whether the session was closed.
     pub expired: bool,
 }
 
 /// What a card attempt did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Attempt {
-    /// Paid: send the shopper to this address.
-    Paid { redirect: String },
+    /// Paid: send the shopper to `redirect`.
+    Paid {
+        /// The order's success page.
+        redirect: String,
+    },
     /// Declined; the session stays open for another try.
-    Declined { message: String },
+    Declined {
+        /// Why, as the shopper sees it.
+        message: String,
+    },
 }
 
 impl DevProvider {

@@ -28,25 +28,36 @@ use uuid::Uuid;
 /// One line as the provider shows it.
 #[derive(Clone, Debug)]
 pub struct CheckoutLine {
+    /// The line's name as the payment page shows it.
     pub name: String,
+    /// One unit's price, in minor units.
     pub unit_amount: i64,
+    /// How many.
     pub quantity: i64,
 }
 
 /// What we ask a provider to charge for one order.
 #[derive(Clone, Debug)]
 pub struct CheckoutRequest {
+    /// The order being paid.
     pub order_id: Uuid,
     /// Derived from the order, so a retried request opens the same session.
     pub idempotency_key: String,
+    /// The shopper's email, prefilled on the payment page.
     pub email: String,
     /// ISO code, upper case.
     pub currency: String,
+    /// The goods.
     pub lines: Vec<CheckoutLine>,
+    /// Shipping, in minor units.
     pub shipping: i64,
+    /// Tax, in minor units.
     pub tax: i64,
+    /// The total the session must charge, in minor units.
     pub total: i64,
+    /// Where a paid shopper returns.
     pub success_url: String,
+    /// Where a shopper who gives up returns.
     pub cancel_url: String,
     /// Unix seconds.
     pub expires_at: i64,
@@ -55,28 +66,39 @@ pub struct CheckoutRequest {
 /// An opened checkout session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
+    /// The provider's session id.
     pub id: String,
+    /// The hosted payment page.
     pub url: String,
 }
 
 /// Where a provider session is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionStatus {
+    /// Waiting for the shopper.
     Open,
+    /// Finished (paid, or awaiting an asynchronous payment).
     Complete,
+    /// Closed without payment.
     Expired,
 }
 
 /// What the provider says about a session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionState {
+    /// The provider's session id.
     pub id: String,
+    /// Where the session stands.
     pub status: SessionStatus,
+    /// Whether the money arrived.
     pub paid: bool,
+    /// What was charged, in minor units.
     pub amount_total: Option<i64>,
     /// ISO code, upper case.
     pub currency: Option<String>,
+    /// The provider's payment id, for refunds.
     pub payment_intent: Option<String>,
+    /// The order from the session's metadata.
     pub order_id: Option<String>,
 }
 
@@ -142,7 +164,9 @@ impl From<PaymentError> for AppError {
 /// A payment provider.
 #[derive(Clone)]
 pub enum Provider {
+    /// The built-in provider for development and tests.
     Dev(dev::DevProvider),
+    /// Stripe Checkout.
     Stripe(Box<stripe::StripeProvider>),
 }
 
@@ -247,9 +271,9 @@ impl Payments {
     /// checkout, a retry after a decline) get the same payment URL.
     #[tracing::instrument(name = "payments.start", skip_all, fields(order_id = %order.id, provider = self.provider.name()))]
     pub async fn start(&self, order: &Order) -> Result<String, AppError> {
-        let id = Uuid::parse_str(&order.id).map_err(|_| AppError::not_found("order"))?;
+        let id = order.id.get();
         let row = sqlx::query!(
-            r#"SELECT status, payment_url, extract(epoch FROM expires_at)::bigint AS "expires_at!"
+            r#"SELECT status AS "status: OrderStatus", payment_url, extract(epoch FROM expires_at)::bigint AS "expires_at!"
                FROM orders WHERE id = $1"#,
             id
         )
@@ -259,7 +283,7 @@ impl Payments {
         if let Some(url) = row.payment_url {
             return Ok(url);
         }
-        if row.status != OrderStatus::PendingPayment.as_str() {
+        if row.status != OrderStatus::PendingPayment {
             return Err(AppError::Conflict(format!(
                 "This order is {} and cannot be paid.",
                 row.status

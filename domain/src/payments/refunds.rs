@@ -31,6 +31,7 @@ pub enum RefundProgress {
 /// An order after an admin action.
 #[derive(Clone, Debug)]
 pub struct OrderChange {
+    /// The order as it is now.
     pub order: Order,
     /// A refund is recorded but the provider has not confirmed it yet; it completes by
     /// itself, and the order moves on then.
@@ -174,14 +175,13 @@ impl Payments {
     ) -> Result<Uuid, AppError> {
         let mut tx = self.db.begin().await?;
         let order = sqlx::query!(
-            "SELECT status, payment_intent, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE",
+            r#"SELECT status AS "status: OrderStatus", payment_intent, total_amount, currency FROM orders WHERE id = $1 FOR UPDATE"#,
             order_id
         )
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::not_found("order"))?;
-        let status = OrderStatus::parse(&order.status)
-            .ok_or_else(|| AppError::internal("order status", &order.status))?;
+        let status = order.status;
         if !status.can_become(then) {
             return Err(AppError::Conflict(format!(
                 "An order that is {} cannot become {}.",

@@ -15,10 +15,13 @@ pub const TOLERANCE_SECS: i64 = 300;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("the Stripe-Signature header is missing or malformed")]
+    /// The header does not parse.
     Malformed,
     #[error("the signature timestamp is outside the tolerance")]
+    /// The timestamp is outside the tolerance.
     Stale,
     #[error("no signature matches")]
+    /// No signature matches any secret.
     Mismatch,
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 /// The order a payment arrived for, read under its row lock.
 struct PaidOrder {
-    status: String,
+    status: OrderStatus,
     total_amount: i64,
     currency: String,
 }
@@ -173,7 +173,7 @@ impl Payments {
             return Ok("ignored: unknown order".to_owned());
         };
         let order = sqlx::query!(
-            "SELECT status, total_amount, currency, trace_parent FROM orders WHERE id = $1 FOR UPDATE",
+            r#"SELECT status AS "status: OrderStatus", total_amount, currency, trace_parent FROM orders WHERE id = $1 FOR UPDATE"#,
             order_id
         )
         .fetch_one(&mut *tx)
@@ -230,8 +230,8 @@ impl Payments {
             );
             return flag(tx, order_id, &reason, s.payment_intent.as_deref()).await;
         }
-        match order.status.as_str() {
-            "pending_payment" => {
+        match order.status {
+            OrderStatus::PendingPayment => {
                 sqlx::query!(
                     "UPDATE orders SET payment_intent = $2, payment_error = NULL WHERE id = $1",
                     order_id,
@@ -253,7 +253,9 @@ impl Payments {
                 .await?;
                 Ok("paid".to_owned())
             }
-            "cancelled" => flag(tx, order_id, REFUND_DUE, s.payment_intent.as_deref()).await,
+            OrderStatus::Cancelled => {
+                flag(tx, order_id, REFUND_DUE, s.payment_intent.as_deref()).await
+            }
             other => {
                 let reason = format!("a second payment for an order that is already {other}");
                 flag(tx, order_id, &reason, s.payment_intent.as_deref()).await
@@ -314,7 +316,7 @@ impl Payments {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         let order = sqlx::query!(
-            r#"SELECT id, status, refund_requested_at IS NOT NULL AS "shop_initiated!" FROM orders WHERE payment_intent = $1 FOR UPDATE"#,
+            r#"SELECT id, status AS "status: OrderStatus", refund_requested_at IS NOT NULL AS "shop_initiated!" FROM orders WHERE payment_intent = $1 FOR UPDATE"#,
             intent
         )
         .fetch_optional(&mut *tx)
@@ -326,7 +328,7 @@ impl Payments {
                 "{DEFERRED}: the refunded payment is not recorded yet"
             ));
         };
-        if order.status == OrderStatus::PendingPayment.as_str() {
+        if order.status == OrderStatus::PendingPayment {
             // Recorded, but `payment_succeeded` has not moved the order to paid yet.
             return Ok(format!(
                 "{DEFERRED}: the refunded payment is not settled yet"

@@ -7,21 +7,31 @@ use serde_json::{json, Value};
 /// What a Checkout Session holds, in our terms.
 #[derive(Clone, Debug)]
 pub struct SessionFields<'a> {
+    /// The session id.
     pub id: &'a str,
+    /// The order, in the metadata.
     pub order_id: &'a str,
+    /// The amount, in minor units.
     pub amount_total: i64,
     /// ISO code; Stripe spells it in lower case.
     pub currency: &'a str,
+    /// The shopper's email.
     pub customer_email: &'a str,
     /// `open`, `complete` or `expired`.
     pub status: &'a str,
     /// `paid` or `unpaid`.
     pub payment_status: &'a str,
+    /// The payment id, once paid.
     pub payment_intent: Option<&'a str>,
+    /// The hosted page, while open.
     pub url: Option<&'a str>,
+    /// Where a paid shopper returns.
     pub success_url: &'a str,
+    /// Where a shopper who gives up returns.
     pub cancel_url: &'a str,
+    /// Unix time the session was made.
     pub created: i64,
+    /// Unix time it expires.
     pub expires_at: i64,
 }
 

@@ -1,7 +1,9 @@
 //! The merchant admin over the contract's JSON API: products, media, inventory, order
 //! actions, customers, flags and the audit trail.
 
-use crate::common::shop::{guest_checkout, set_stock, stock, Shopper, MUG};
+use crate::common::shop::{
+    guest_checkout, paid_order, placed_order, set_stock, stock, Shopper, MUG,
+};
 use crate::common::{spawn_with, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -268,37 +270,6 @@ async fn thirty_concurrent_decrements_of_ten_units_stop_exactly_at_zero(db: PgPo
     assert_eq!(stock(&app.db, MUG).await, 0);
 }
 
-/// Places a guest order for one mug; answers its id and dev payment session.
-async fn place(app: &TestApp) -> (String, String) {
-    let mut shopper = Shopper::new(app);
-    assert_eq!(shopper.add(MUG, 1).await.0, 200);
-    let (status, placed) = shopper
-        .checkout(&uuid::Uuid::new_v4().to_string(), guest_checkout())
-        .await;
-    assert_eq!(status, 201, "{placed}");
-    let session = placed["payment_url"]
-        .as_str()
-        .expect("url")
-        .trim_start_matches("/dev/pay/")
-        .to_owned();
-    (placed["order_id"].as_str().expect("id").to_owned(), session)
-}
-
-/// Places and pays an order through the dev provider.
-async fn paid_order(app: &TestApp) -> String {
-    let (id, session) = place(app).await;
-    let res = app
-        .client
-        .post(app.url(&format!("/dev/pay/{session}")))
-        .form(&[("card_number", "4242424242424242")])
-        .send()
-        .await
-        .expect("pay");
-    assert_eq!(res.status().as_u16(), 303);
-    app.drain_outbox().await;
-    id
-}
-
 async fn status_of(db: &PgPool, id: &str) -> String {
     let id = uuid::Uuid::parse_str(id).expect("uuid");
     sqlx::query_scalar!("SELECT status FROM orders WHERE id = $1", id)
@@ -316,7 +287,7 @@ async fn ship_and_cancel_work_from_legal_statuses_and_are_409_from_the_rest(db: 
     let tracking = Some(json!({"tracking_number": "1Z999AA10123456784"}));
 
     // pending_payment: cannot ship; can cancel (stock comes back).
-    let (pending, _) = place(&app).await;
+    let (pending, _) = placed_order(&app).await;
     assert_eq!(
         app.call("POST", &ship(&pending), &admin, tracking.clone())
             .await
@@ -441,7 +412,7 @@ async fn ship_and_cancel_work_from_legal_statuses_and_are_409_from_the_rest(db: 
 async fn orders_can_be_listed_by_status_and_date(db: PgPool) {
     let (app, admin) = app(db).await;
     set_stock(&app.db, MUG, 10).await;
-    let (pending, _) = place(&app).await;
+    let (pending, _) = placed_order(&app).await;
     let paid = paid_order(&app).await;
     let (status, list) = app
         .call("GET", "/api/admin/orders?status=paid", &admin, None)
@@ -764,7 +735,7 @@ async fn the_admin_forms_refuse_bad_input_with_4xx_and_write_nothing(db: PgPool)
     )
     .await;
     assert_eq!(status, 404);
-    let (pending, _) = place(&app).await;
+    let (pending, _) = placed_order(&app).await;
     let (status, _) = rpc(
         &app,
         &admin,

@@ -1,7 +1,7 @@
 //! Payments: the dev provider end to end, webhook verification and its inbox, events out
 //! of order, reconciliation, and the Stripe adapter against a local double of Stripe's API.
 
-use crate::common::shop::{guest_checkout, set_stock, stock, Shopper, MUG};
+use crate::common::shop::{guest_checkout, pay, session_of, set_stock, stock, Shopper, MUG};
 use crate::common::{spawn_with, TestApp};
 use domain::payments::{signature, wire, Payments};
 use serde_json::{json, Value};
@@ -29,23 +29,6 @@ async fn buy(shopper: &mut Shopper<'_>) -> Value {
         .await;
     assert_eq!(status, 201, "{placed}");
     placed
-}
-
-fn session_of(placed: &Value) -> String {
-    placed["payment_url"]
-        .as_str()
-        .and_then(|u| u.strip_prefix("/dev/pay/"))
-        .expect("a dev payment URL")
-        .to_owned()
-}
-
-async fn pay(app: &TestApp, session: &str, card: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/dev/pay/{session}")))
-        .form(&[("card_number", card)])
-        .send()
-        .await
-        .expect("pay")
 }
 
 async fn order_status(db: &PgPool, id: &str) -> String {

@@ -146,7 +146,7 @@ fn spans(body: &[u8]) -> Vec<Span> {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn one_trace_follows_an_order_from_checkout_through_the_webhook_to_settling(db: PgPool) {
-    use crate::common::shop::{guest_checkout, set_stock, Shopper, MUG};
+    use crate::common::shop::{guest_checkout, pay, session_of, set_stock, Shopper, MUG};
     let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
     let sink = bodies.clone();
     let collector = Router::new().route(
@@ -177,18 +177,7 @@ async fn one_trace_follows_an_order_from_checkout_through_the_webhook_to_settlin
         .checkout(&uuid::Uuid::new_v4().to_string(), guest_checkout())
         .await;
     assert_eq!(status, 201, "{placed}");
-    let session = placed["payment_url"]
-        .as_str()
-        .and_then(|u| u.strip_prefix("/dev/pay/"))
-        .expect("a dev payment URL")
-        .to_owned();
-    let paid = app
-        .client
-        .post(app.url(&format!("/dev/pay/{session}")))
-        .form(&[("card_number", "4242 4242 4242 4242")])
-        .send()
-        .await
-        .expect("pay");
+    let paid = pay(&app, &session_of(&placed), "4242 4242 4242 4242").await;
     assert_eq!(paid.status().as_u16(), 303);
     app.drain_outbox().await;
     tokio::task::spawn_blocking(move || drop(guard))

@@ -79,3 +79,48 @@ impl<'a> Shopper<'a> {
 pub fn guest_checkout() -> Value {
     json!({"email": "guest@example.com", "shipping_address": address(), "shipping_method": "standard"})
 }
+
+/// The dev payment session of a checkout answer (`/dev/pay/{session}`).
+pub fn session_of(placed: &Value) -> String {
+    placed["payment_url"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("/dev/pay/"))
+        .expect("a dev payment URL")
+        .to_owned()
+}
+
+/// Pays a dev session with `card`, as the shopper would on the hosted page.
+pub async fn pay(app: &TestApp, session: &str, card: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/dev/pay/{session}")))
+        .form(&[("card_number", card)])
+        .send()
+        .await
+        .expect("pay")
+}
+
+/// A guest's order for one mug: its id and dev payment session.
+pub async fn placed_order(app: &TestApp) -> (String, String) {
+    let mut shopper = Shopper::new(app);
+    assert_eq!(shopper.add(MUG, 1).await.0, 200);
+    let (status, placed) = shopper
+        .checkout(&uuid::Uuid::new_v4().to_string(), guest_checkout())
+        .await;
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["order_id"].as_str().expect("id").to_owned();
+    (id, session_of(&placed))
+}
+
+/// A guest's order for one mug, paid through the dev provider and settled.
+pub async fn paid_order(app: &TestApp) -> String {
+    let (id, session) = placed_order(app).await;
+    assert_eq!(
+        pay(app, &session, "4242 4242 4242 4242")
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    app.drain_outbox().await;
+    id
+}
