@@ -1,6 +1,7 @@
 //! Product images over HTTP: serving stored objects under `/media/`, and the admin's
 //! upload (a plain multipart form, so it works without JavaScript, plus the JSON twin).
 
+use crate::api::Failures;
 use crate::AppState;
 use axum::{
     body::{Body, Bytes},
@@ -140,8 +141,7 @@ pub struct ImageUpload {
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 413, description = "Over 5 MiB", body = ErrorBody),
         (status = 422, description = "No `image` field, or a file that is not a JPEG, PNG, WebP or GIF within 24 megapixels", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn upload_api(

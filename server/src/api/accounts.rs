@@ -1,6 +1,7 @@
 //! `/api/users` and `/api/auth/*`: the contract's account endpoints.
 
 use super::ApiJson;
+use super::Failures;
 use crate::AppState;
 use axum::{extract::State, http::StatusCode, Json};
 use tower_sessions::Session;
@@ -22,8 +23,7 @@ use web::{ClientIp, RequireUser};
         (status = 409, description = "An account with this email already exists", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
         (status = 429, description = "Too many attempts; `Retry-After` says when to try again", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn signup(
@@ -49,8 +49,7 @@ pub async fn signup(
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
         (status = 429, description = "Too many attempts; `Retry-After` says when to try again", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn login(
@@ -72,8 +71,7 @@ pub async fn login(
     operation_id = "logout",
     responses(
         (status = 204, description = "Signed out; the session is gone from the store"),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn logout(session: Session) -> Result<StatusCode, AppError> {
@@ -95,8 +93,7 @@ pub async fn logout(session: Session) -> Result<StatusCode, AppError> {
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
         (status = 429, description = "Too many attempts; `Retry-After` says when to try again", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn token(
@@ -117,8 +114,7 @@ pub async fn token(
     responses(
         (status = 200, description = "The caller", body = User),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn me(RequireUser(user): RequireUser) -> Json<User> {
@@ -142,8 +138,7 @@ pub async fn me(RequireUser(user): RequireUser) -> Json<User> {
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A wrong current password, or a new one that breaks the rules", body = ErrorBody),
         (status = 429, description = "Too many attempts; `Retry-After` says when to try again", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn change_password(

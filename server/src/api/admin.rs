@@ -1,6 +1,7 @@
 //! `/api/admin/...`: the contract's merchant endpoints. Every handler takes
 //! `RequireAdmin`, so a guest gets 401 and a shopper 403 before anything else runs.
 
+use super::Failures;
 use super::{ApiJson, ApiQuery};
 use crate::AppState;
 use axum::{
@@ -30,8 +31,7 @@ use web::RequireAdmin;
         (status = 400, description = "An unknown status, or a parameter that does not parse", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn products(
@@ -59,8 +59,7 @@ pub async fn products(
         (status = 409, description = "The slug or a SKU is taken", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn create_product(
@@ -90,8 +89,7 @@ pub async fn create_product(
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn product(
@@ -122,8 +120,7 @@ pub async fn product(
         (status = 409, description = "The slug or a SKU is taken, or the stock changed since it was read (nothing saved)", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn update_product(
@@ -155,8 +152,7 @@ pub async fn update_product(
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn archive_product(
@@ -199,8 +195,7 @@ pub struct StockLevel {
         (status = 409, description = "The stock would go below zero", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn adjust(
@@ -231,8 +226,7 @@ pub async fn adjust(
         (status = 400, description = "An unknown status, or a day that is not YYYY-MM-DD", body = ErrorBody),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn orders(
@@ -261,8 +255,7 @@ pub async fn orders(
         (status = 409, description = "The order cannot be shipped from its status", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn ship(
@@ -295,8 +288,7 @@ pub async fn ship(
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order cannot be delivered from its status", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn deliver(
@@ -339,8 +331,7 @@ fn changed(change: domain::payments::OrderChange) -> (StatusCode, Json<Order>) {
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order cannot be cancelled from its status, was paid a moment ago, or a refund is under way", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn cancel(
@@ -371,8 +362,7 @@ pub async fn cancel(
         (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order cannot be refunded from its status, or a refund is under way or refused", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn refund(

@@ -1,6 +1,7 @@
 //! `/api/cart`, `/api/checkout` and `/api/orders`: the contract's cart and order endpoints.
 
 use super::ApiJson;
+use super::Failures;
 use crate::AppState;
 use axum::{
     extract::{Path, State},
@@ -24,8 +25,7 @@ use web::{RequireUser, Viewer};
     responses(
         (status = 200, description = "The cart, priced now", body = Cart),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn get(
@@ -52,8 +52,7 @@ pub async fn get(
         (status = 409, description = "More than is in stock", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A quantity outside 1 to 99 (in the line too)", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn add(
@@ -82,8 +81,7 @@ pub async fn add(
         (status = 409, description = "More than is in stock", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A quantity outside 0 to 99", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn set(
@@ -114,8 +112,7 @@ pub async fn set(
         (status = 200, description = "The cart without the line", body = Cart),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
         (status = 404, description = "A SKU that cannot exist", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn remove(
@@ -150,8 +147,7 @@ pub async fn remove(
         (status = 409, description = "Short of stock (nothing reserved), a product no longer sold, or a total too large", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 422, description = "A field breaks the rules; `fields` names each", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn checkout(
@@ -189,8 +185,7 @@ pub async fn checkout(
     responses(
         (status = 200, description = "The caller's orders, newest first", body = Vec<Order>),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn orders(
@@ -212,8 +207,7 @@ pub async fn orders(
         (status = 200, description = "One of the caller's orders", body = Order),
         (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
         (status = 404, description = "No such order, or someone else's", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn order(

@@ -1,6 +1,7 @@
 //! `/api/catalog/...`: categories, product listings and product details.
 
 use super::ApiQuery;
+use super::Failures;
 use crate::AppState;
 use axum::{
     extract::{Path, State},
@@ -17,8 +18,7 @@ use types::{AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery,
     operation_id = "listCategories",
     responses(
         (status = 200, description = "Every category with its count of active products", body = Vec<CategorySummary>),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn categories(
@@ -40,8 +40,7 @@ pub async fn categories(
         (status = 200, description = "One page of products", body = ProductPage),
         (status = 400, description = "A parameter that does not parse, or an unknown sort; `fields` names it", body = ErrorBody),
         (status = 404, description = "No such category", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn products(
@@ -70,8 +69,7 @@ pub async fn products(
     responses(
         (status = 200, description = "The product with its variants", body = ProductDetail),
         (status = 404, description = "No such product, or it is archived", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn product(

@@ -21,6 +21,21 @@ use serde::de::DeserializeOwned;
 use types::AppError;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+/// The failures any operation can answer, with the error body: listed once and named in
+/// every operation's responses.
+#[derive(utoipa::IntoResponses)]
+pub enum Failures {
+    /// 500.
+    #[response(status = 500, description = "Something broke on our side")]
+    Internal(types::error::ErrorBody),
+    /// 503.
+    #[response(
+        status = 503,
+        description = "A dependency is briefly unavailable; retry"
+    )]
+    Unavailable(types::error::ErrorBody),
+}
+
 /// The `/api` routes, each declared once with its document: a route cannot exist without
 /// its OpenAPI operation, and the document cannot list a route that does not exist.
 pub fn routes() -> OpenApiRouter<AppState> {

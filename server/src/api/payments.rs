@@ -1,5 +1,6 @@
 //! `/api/payments/webhook`: the provider's events, verified on the raw body.
 
+use super::Failures;
 use crate::AppState;
 use axum::{body::Bytes, extract::State, http::HeaderMap, Json};
 use domain::payments::Receipt;
@@ -31,8 +32,7 @@ pub struct WebhookReceipt {
         (status = 200, description = "Processed, or a duplicate acknowledged", body = WebhookReceipt),
         (status = 400, description = "A missing, bad or stale signature, or a body that is not an event", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
-        (status = 500, description = "Something broke on our side", body = ErrorBody),
-        (status = 503, description = "A dependency is briefly unavailable; retry", body = ErrorBody),
+        Failures,
     )
 )]
 pub async fn webhook(

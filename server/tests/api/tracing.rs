@@ -9,9 +9,8 @@ use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[sqlx::test(migrations = "../migrations")]
-async fn a_request_span_is_exported_over_otlp_under_the_callers_trace_id(db: PgPool) {
-    // A stand-in OTLP collector that keeps every export body.
+/// A stand-in OTLP collector that keeps every export body: its address and the bodies.
+async fn collector() -> (String, Arc<Mutex<Vec<Bytes>>>) {
     let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
     let sink = bodies.clone();
     let collector = Router::new().route(
@@ -29,6 +28,12 @@ async fn a_request_span_is_exported_over_otlp_under_the_callers_trace_id(db: PgP
         .expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, collector).await });
+    (endpoint, bodies)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_request_span_is_exported_over_otlp_under_the_callers_trace_id(db: PgPool) {
+    let (endpoint, bodies) = collector().await;
 
     let guard = telemetry::init(LogFormat::Json, Some(&endpoint));
     let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
@@ -147,23 +152,7 @@ fn spans(body: &[u8]) -> Vec<Span> {
 #[sqlx::test(migrations = "../migrations")]
 async fn one_trace_follows_an_order_from_checkout_through_the_webhook_to_settling(db: PgPool) {
     use crate::common::shop::{guest_checkout, pay, session_of, set_stock, Shopper, MUG};
-    let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
-    let sink = bodies.clone();
-    let collector = Router::new().route(
-        "/v1/traces",
-        post(move |body: Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().expect("lock").push(body);
-                ""
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, collector).await });
+    let (endpoint, bodies) = collector().await;
     let guard = telemetry::init(LogFormat::Json, Some(&endpoint));
     let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
     crate::common::seed(&app.db, &app.media_dir, 3).await;
