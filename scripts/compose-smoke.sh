@@ -15,16 +15,20 @@ source "$BAZAAR_ROOT/scripts/lib.sh"
 cd "$BAZAAR_ROOT"
 
 ensure_docker
-for image in "$APP_IMAGE" "$STANDIN_POSTGRES" "$STANDIN_REDIS" "$STANDIN_PROMETHEUS" "$STANDIN_DEBIAN"; do
+for image in "$APP_IMAGE" "$STANDIN_POSTGRES" "$STANDIN_REDIS" "$STANDIN_PROMETHEUS" "$STANDIN_DEBIAN" "$STANDIN_NATS" "$STANDIN_MOTO"; do
   "$DOCKER" image inspect "$image" > /dev/null 2>&1 || die "no $image image: run ./scripts/images.sh"
 done
 
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-bazaar-smoke}"
 export POSTGRES_IMAGE="$STANDIN_POSTGRES" REDIS_IMAGE="$STANDIN_REDIS" PROMETHEUS_IMAGE="$STANDIN_PROMETHEUS"
+export NATS_IMAGE="$STANDIN_NATS" MOTO_IMAGE="$STANDIN_MOTO"
 export DEBIAN_IMAGE="$STANDIN_DEBIAN" RUST_IMAGE="$STANDIN_RUST" RUNTIME_IMAGE="$STANDIN_RUNTIME"
 export BAZAAR_PORT="${BAZAAR_PORT:-8080}" PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
+export NATS_MONITOR_PORT="${NATS_MONITOR_PORT:-8222}" S3_PORT="${S3_PORT:-5000}"
 base="http://127.0.0.1:$BAZAAR_PORT"
-compose() { docker-compose --profile seed --profile observability "$@"; }
+compose() { docker-compose --profile seed --profile observability --profile bus "$@"; }
+# The bus profile: its env file points the app and the seed at NATS and the S3 stand-in.
+bus() { docker-compose --env-file deploy/compose/bus.env --profile seed --profile bus "$@"; }
 leftovers() {
   {
     "$DOCKER" ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
@@ -40,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for port in "$BAZAAR_PORT" "$PROMETHEUS_PORT"; do
+for port in "$BAZAAR_PORT" "$PROMETHEUS_PORT" "$NATS_MONITOR_PORT" "$S3_PORT"; do
   if ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE "(^|:)$port\$"; then
     die "port $port is taken on this machine (set BAZAAR_PORT / PROMETHEUS_PORT)"
   fi
@@ -93,6 +97,30 @@ if waitfor 30 sh -c "curl -fsG '$prom/api/v1/query' --data-urlencode 'query=baza
 else
   bad "the app's series reach Prometheus"
 fi
+
+say "the bus profile: outbox events on NATS JetStream, media on the S3 stand-in"
+bus up -d --no-build nats s3 s3-bucket 2>&1 | sed 's/^/    /'
+# The app is recreated with the bus wiring; it refuses to start until the bucket exists.
+bus up -d --no-build app 2>&1 | sed 's/^/    /'
+if waitfor 120 curl -fs "$base/ready"; then ok "the app is ready with EVENT_BUS_URL and MEDIA_STORE=s3://"; else bad "the app became ready on the bus profile"; fi
+bus run --rm --no-deps seed > "$BAZAAR_CACHE/compose-bus-seed.log" 2>&1 || true
+keys="$(curl -fs "http://127.0.0.1:$S3_PORT/bazaar-media?list-type=2&prefix=shop/products/" | grep -o '<Key>' | wc -l || echo 0)"
+check "the seed stored $keys images in the bucket" test "$keys" -gt 0
+image="$(curl -fs "$base/api/catalog/products?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["image_url"] or "")' || true)"
+if [ -n "$image" ] && curl -fs -o /dev/null "$base$image"; then ok "a seeded image is served from S3 ($image)"; else bad "the image $image is served from S3"; fi
+if python3 scripts/purchase.py "$base"; then ok "a purchase on the bus profile"; else bad "the purchase on the bus profile"; fi
+stream_messages() {
+  curl -fs "http://127.0.0.1:$NATS_MONITOR_PORT/jsz?streams=true" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); s=[x for a in d.get("account_details",[]) for x in a.get("stream_detail",[]) if x["name"]=="BAZAAR_EVENTS"]; print(s[0]["state"]["messages"] if s else 0)'
+}
+relay_backlog() { curl -fs "$base/metrics" | awk '/^bazaar_event_relay_backlog /{print $2}'; }
+if waitfor 30 sh -c "[ \"\$(curl -fs '$base/metrics' | awk '/^bazaar_event_relay_backlog /{print \$2}')\" = 0 ]"; then
+  ok "the relay has published every outbox event (backlog $(relay_backlog))"
+else
+  bad "the relay backlog drains ($(relay_backlog))"
+fi
+n="$(stream_messages || echo 0)"
+check "JetStream stream BAZAAR_EVENTS holds $n events" test "${n:-0}" -gt 0
 
 say "compose down -v"
 compose down -v --remove-orphans 2>&1 | sed 's/^/    /'

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the images with a real engine (Debian's dockerd, classic builder), offline:
-#   1. local stand-ins, from Debian's packages and this machine's own Rust toolchain, for
-#      every upstream image the repo names (Debian, rust, distroless/cc, postgres, redis,
-#      prometheus), each rebuilt only when its inputs change;
+#   1. local stand-ins, from Debian's packages, PyPI and this machine's own Rust toolchain,
+#      for every upstream image the repo names (Debian, rust, distroless/cc, postgres, redis,
+#      prometheus, nats, moto), each rebuilt only when its inputs change;
 #   2. the app, $APP_IMAGE (bazaar:local), from the repo's Dockerfile with the stand-ins
 #      passed as build arguments.
 # Usage: ./scripts/images.sh [standins|app|all]   (default all)
@@ -101,10 +101,25 @@ standin_rust() {
   rm -rf "$ctx"
 }
 
+# The S3/SQS stand-in installs moto from PyPI inside the build, through this machine's CA
+# bundle (copied into the context for the build only, never hashed or committed).
+standin_moto() {
+  local dir="$standins/moto" hash
+  hash="$(inputs_hash "$dir" "$(current_label "$STANDIN_DEBIAN")")"
+  if [ "$(current_label "$STANDIN_MOTO")" = "$hash" ]; then say "$STANDIN_MOTO is current"; return; fi
+  local bundle="${BUILD_CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}"
+  if [ -n "$bundle" ] && [ -s "$bundle" ]; then cp "$bundle" "$dir/ca/extra.crt"; fi
+  say "building $STANDIN_MOTO"
+  local built=0
+  "$DOCKER" build -q --label "$LABEL_KEY=$hash" --build-arg "DEBIAN_IMAGE=$STANDIN_DEBIAN" -t "$STANDIN_MOTO" "$dir" > /dev/null || built=$?
+  rm -f "$dir/ca/extra.crt"
+  [ "$built" -eq 0 ] || die "building $STANDIN_MOTO failed"
+}
+
 # Where the registries can be reached there is nothing to stand in for: pull the originals.
 pull_upstream() {
   local image
-  for image in "$STANDIN_DEBIAN" "$STANDIN_RUST" "$STANDIN_RUNTIME" "$STANDIN_POSTGRES" "$STANDIN_REDIS" "$STANDIN_PROMETHEUS"; do
+  for image in "$STANDIN_DEBIAN" "$STANDIN_RUST" "$STANDIN_RUNTIME" "$STANDIN_POSTGRES" "$STANDIN_REDIS" "$STANDIN_PROMETHEUS" "$STANDIN_NATS" "$STANDIN_MOTO"; do
     "$DOCKER" pull -q "$image" > /dev/null || die "could not pull $image (unset BAZAAR_UPSTREAM_IMAGES to build stand-ins)"
   done
 }
@@ -116,6 +131,8 @@ build_standins() {
   timed "$STANDIN_POSTGRES" standin_build "$STANDIN_POSTGRES" "$standins/postgres"
   timed "$STANDIN_REDIS" standin_build "$STANDIN_REDIS" "$standins/redis"
   timed "$STANDIN_PROMETHEUS" standin_build "$STANDIN_PROMETHEUS" "$standins/prometheus"
+  timed "$STANDIN_NATS" standin_build "$STANDIN_NATS" "$standins/nats"
+  timed "$STANDIN_MOTO" standin_moto
   timed "$STANDIN_RUST" standin_rust
 }
 

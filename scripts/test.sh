@@ -31,6 +31,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL="$BAZAAR_DB_BASE/bazaar_test"
 fi
 ensure_redis
+ensure_nats
+ensure_moto
 
 host_cargo() { RUSTFLAGS="$DEV_RUSTFLAGS" SQLX_OFFLINE=true cargo "$@"; }
 

@@ -74,7 +74,7 @@ module "media_irsa" {
   version = "5.44.0"
 
   role_name        = "${local.name}-media"
-  role_policy_arns = { media = aws_iam_policy.media.arn }
+  role_policy_arns = { media = aws_iam_policy.media.arn, events = aws_iam_policy.events.arn }
 
   oidc_providers = {
     main = {

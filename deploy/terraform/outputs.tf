@@ -62,3 +62,13 @@ output "account_id" {
   description = "The AWS account the stack lives in."
   value       = data.aws_caller_identity.current.account_id
 }
+
+output "events_queue" {
+  description = "The outbox events' FIFO queue, for EVENT_BUS_URL=sqs://<name> (eventBus.url)."
+  value       = aws_sqs_queue.events.name
+}
+
+output "events_dead_letter_queue" {
+  description = "Where events a consumer keeps failing on end up."
+  value       = aws_sqs_queue.events_dlq.name
+}

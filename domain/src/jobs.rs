@@ -14,6 +14,8 @@ pub enum Job {
     PaymentExpiry,
     /// Deleting delivered events, old webhook receipts and old emails (`retention`).
     Retention,
+    /// Publishing outbox events to the broker, in order (`events::relay`).
+    EventRelay,
 }
 
 impl Job {
@@ -22,6 +24,7 @@ impl Job {
         match self {
             Job::PaymentExpiry => 0x6261_7a61_0001,
             Job::Retention => 0x6261_7a61_0002,
+            Job::EventRelay => 0x6261_7a61_0003,
         }
     }
 }

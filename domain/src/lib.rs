@@ -10,6 +10,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod coherence;
+pub mod events;
 pub mod flags;
 pub mod jobs;
 #[cfg(test)]

@@ -7,7 +7,10 @@
 use bytes::Bytes;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use object_store::{
-    aws::AmazonS3Builder, local::LocalFileSystem, path::Path as StorePath, ObjectStore, PutPayload,
+    aws::{AmazonS3Builder, AmazonS3ConfigKey},
+    local::LocalFileSystem,
+    path::Path as StorePath,
+    ClientConfigKey, ObjectStore, PutPayload, RetryConfig,
 };
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -31,6 +34,19 @@ pub const THUMB_EDGE: u32 = 400;
 pub struct MediaStore {
     store: Arc<dyn ObjectStore>,
     location: Arc<str>,
+    remote: bool,
+}
+
+/// How long one S3 call may take, retries included, before the request is answered 503:
+/// object_store's defaults (ten retries over three minutes) would hold a shopper's
+/// request, and a pool connection, for minutes while the store is down.
+const S3_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A store failure other than a missing object: the store is down or refusing us, which is
+/// the caller's 503, never a 500 or a panic. The cause goes to the log.
+fn unavailable(what: &str, e: object_store::Error) -> AppError {
+    tracing::error!(error = %e, "media store {what} failed");
+    AppError::Unavailable("The image store is not answering; try again shortly.".to_owned())
 }
 
 /// A stored object, for serving.
@@ -93,6 +109,17 @@ impl MediaStore {
             Target::S3 { bucket, prefix } => {
                 let s3 = AmazonS3Builder::from_env()
                     .with_bucket_name(&bucket)
+                    .with_retry(RetryConfig {
+                        max_retries: 2,
+                        retry_timeout: S3_CALL_TIMEOUT,
+                        ..RetryConfig::default()
+                    })
+                    // Set key by key: replacing the client options would drop AWS_ALLOW_HTTP.
+                    .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "10s")
+                    .with_config(
+                        AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                        "2s",
+                    )
                     .build()
                     .map_err(|e| format!("MEDIA_STORE s3://{bucket}: {e}"))?;
                 match prefix {
@@ -101,10 +128,30 @@ impl MediaStore {
                 }
             }
         };
+        let remote = url.starts_with("s3://");
         Ok(MediaStore {
             store,
             location: url.into(),
+            remote,
         })
+    }
+
+    /// Checks that the store answers: for S3, that the bucket exists and these credentials
+    /// may list it. Startup calls this, so a wrong bucket is a clear error, not a first
+    /// shopper's 503.
+    pub async fn verify(&self) -> Result<(), String> {
+        if !self.remote {
+            return Ok(());
+        }
+        let probe = self.store.list_with_delimiter(None);
+        match tokio::time::timeout(S3_CALL_TIMEOUT, probe).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("MEDIA_STORE {}: {e}", self.location)),
+            Err(_) => Err(format!(
+                "MEDIA_STORE {}: no answer within {S3_CALL_TIMEOUT:?}",
+                self.location
+            )),
+        }
     }
 
     /// Where the store points, for logs.
@@ -125,8 +172,27 @@ impl MediaStore {
         self.store
             .put(&StorePath::from(key), PutPayload::from_bytes(bytes.into()))
             .await
-            .map_err(|e| AppError::internal("media put", e))?;
+            .map_err(|e| unavailable("put", e))?;
         Ok(Self::url(key))
+    }
+
+    /// Deletes `key`; one already gone is no error.
+    pub async fn delete(&self, key: &str) -> Result<(), AppError> {
+        if !valid_key(key) {
+            return Err(AppError::BadRequest(format!("invalid media key `{key}`")));
+        }
+        match self.store.delete(&StorePath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(unavailable("delete", e)),
+        }
+    }
+
+    /// The key behind one of our `/media/…` URLs; `None` for anything else (an image the
+    /// catalog links elsewhere is not ours to delete).
+    pub fn key_of(url: &str) -> Option<&str> {
+        url.strip_prefix(Self::URL_PREFIX)?
+            .strip_prefix('/')
+            .filter(|k| valid_key(k))
     }
 
     /// Reads `key`; `None` when it does not exist or is not a valid key.
@@ -137,14 +203,11 @@ impl MediaStore {
         match self.store.get(&StorePath::from(key)).await {
             Ok(found) => {
                 let etag = found.meta.e_tag.clone();
-                let bytes = found
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::internal("media read", e))?;
+                let bytes = found.bytes().await.map_err(|e| unavailable("read", e))?;
                 Ok(Some(MediaObject { bytes, etag }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(AppError::internal("media get", e)),
+            Err(e) => Err(unavailable("get", e)),
         }
     }
 

@@ -34,6 +34,18 @@ pub struct Metrics {
     pub outbox_events: IntGaugeVec,
     /// Age in seconds of the oldest pending outbox event.
     pub outbox_oldest_age: IntGauge,
+    /// Events the relay published, by topic.
+    pub events_relayed: IntCounterVec,
+    /// Relay windows the broker did not fully acknowledge.
+    pub relay_failures: IntCounter,
+    /// Seconds from an event's transaction to the broker's acknowledgement.
+    pub relay_lag: Histogram,
+    /// 1 while the broker acknowledged the relay's last window, else 0.
+    pub relay_up: IntGauge,
+    /// Events not relayed yet (read at scrape time, when a relay is configured).
+    pub relay_backlog: IntGauge,
+    /// Age in seconds of the oldest event not relayed yet.
+    pub relay_oldest_age: IntGauge,
     /// Pool connections by state (idle, in use).
     pub db_connections: IntGaugeVec,
     /// The pool's size limit.
@@ -59,6 +71,14 @@ fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
     g
 }
 
+fn histogram(r: &Registry, name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
+    let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+        .unwrap_or_else(|e| panic!("histogram {name}: {e}"));
+    r.register(Box::new(h.clone()))
+        .unwrap_or_else(|e| panic!("register {name}: {e}"));
+    h
+}
+
 fn single(r: &Registry, name: &str, help: &str) -> IntCounter {
     let c = IntCounter::new(name, help).unwrap_or_else(|e| panic!("metric {name}: {e}"));
     r.register(Box::new(c.clone()))
@@ -82,18 +102,14 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("histogram: {e}"));
     r.register(Box::new(http_duration.clone()))
         .unwrap_or_else(|e| panic!("register: {e}"));
-    let webhook_lag = Histogram::with_opts(
-        HistogramOpts::new(
-            "payment_webhook_lag_seconds",
-            "From the provider creating an event to our processing it",
-        )
-        .buckets(vec![
+    let webhook_lag = histogram(
+        &r,
+        "payment_webhook_lag_seconds",
+        "From the provider creating an event to our processing it",
+        vec![
             0.1, 0.5, 1.0, 2.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
-        ]),
-    )
-    .unwrap_or_else(|e| panic!("histogram: {e}"));
-    r.register(Box::new(webhook_lag.clone()))
-        .unwrap_or_else(|e| panic!("register: {e}"));
+        ],
+    );
     let outbox_events = IntGaugeVec::new(
         Opts::new("outbox_events", "Outbox events by status"),
         &["status"],
@@ -101,6 +117,14 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("gauge: {e}"));
     r.register(Box::new(outbox_events.clone()))
         .unwrap_or_else(|e| panic!("register: {e}"));
+    let relay_lag = histogram(
+        &r,
+        "event_relay_lag_seconds",
+        "From an outbox event's transaction to the broker's acknowledgement",
+        vec![
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0,
+        ],
+    );
     let db_connections = IntGaugeVec::new(
         Opts::new("db_pool_connections", "Postgres pool connections by state"),
         &["state"],
@@ -152,6 +176,29 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             &r,
             "outbox_oldest_pending_age_seconds",
             "Age of the oldest pending outbox event",
+        ),
+        events_relayed: counter(
+            &r,
+            "events_relayed_total",
+            "Outbox events the broker acknowledged, by topic",
+            &["topic"],
+        ),
+        relay_failures: single(
+            &r,
+            "event_relay_failures_total",
+            "Relay windows the broker did not fully acknowledge",
+        ),
+        relay_lag,
+        relay_up: gauge(
+            &r,
+            "event_relay_up",
+            "1 when the broker acknowledged the last window",
+        ),
+        relay_backlog: gauge(&r, "event_relay_backlog", "Outbox events not relayed yet"),
+        relay_oldest_age: gauge(
+            &r,
+            "event_relay_oldest_age_seconds",
+            "Age of the oldest outbox event not relayed yet",
         ),
         db_connections,
         db_max_connections: gauge(&r, "db_pool_max_connections", "Postgres pool size limit"),

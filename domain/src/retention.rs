@@ -17,6 +17,8 @@ pub struct Retention {
     pub webhook_events: Duration,
     /// Sent emails, whose idempotency keys make a redelivered event send nothing.
     pub emails: Duration,
+    /// With a relay configured, a delivered event is kept until the broker has it too.
+    pub relayed_first: bool,
 }
 
 /// What one pass deleted.
@@ -55,9 +57,11 @@ pub async fn purge(db: &mut PgConnection, keep: &Retention) -> Result<Purged, Ap
             r#"DELETE FROM outbox WHERE id IN (
                    SELECT id FROM outbox
                    WHERE status = 'done' AND processed_at < now() - make_interval(secs => $1)
+                     AND (relayed_at IS NOT NULL OR NOT $3)
                    ORDER BY processed_at LIMIT $2)"#,
             keep.outbox.as_secs_f64(),
-            BATCH
+            BATCH,
+            keep.relayed_first
         )),
         webhook_events: in_batches!(sqlx::query!(
             r#"DELETE FROM webhook_events WHERE id IN (

@@ -77,6 +77,9 @@ pub struct Config {
     pub stripe_timeout: Duration,
     /// How long delivered outbox events, webhook receipts and sent emails are kept.
     pub retention: domain::retention::Retention,
+    /// The broker outbox events are relayed to (`nats://…` or `sqs://<queue>.fifo`); unset,
+    /// nothing leaves the binary. A secret: a NATS URL may carry a password.
+    pub event_bus_url: Option<Secret>,
 }
 
 /// Why the configuration was refused; each message names the variable to fix.
@@ -246,6 +249,7 @@ impl Config {
                 day * number("WEBHOOK_RETENTION_DAYS", 30, 4, 3650),
             ),
             emails: Duration::from_secs(day * number("EMAIL_RETENTION_DAYS", 30, 1, 3650)),
+            relayed_first: false,
         };
         if retention.emails < retention.outbox {
             errors.push("EMAIL_RETENTION_DAYS must be at least OUTBOX_RETENTION_DAYS".into());
@@ -276,6 +280,19 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+
+        let event_bus_url = get("EVENT_BUS_URL").map(Secret);
+        if let Some(Err(e)) = event_bus_url
+            .as_ref()
+            .map(|url| domain::events::Target::parse(url.expose()))
+        {
+            errors.push(e);
+        }
+        // Delivered events are kept until the broker has them too.
+        let retention = domain::retention::Retention {
+            relayed_first: event_bus_url.is_some(),
+            ..retention
+        };
 
         let media_store = get("MEDIA_STORE").unwrap_or_else(|| "file://./data/media".to_owned());
         if let Err(e) = domain::media::MediaStore::check_url(&media_store) {
@@ -321,6 +338,7 @@ impl Config {
             reconcile_after,
             stripe_timeout,
             retention,
+            event_bus_url,
         })
     }
 

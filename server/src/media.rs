@@ -171,3 +171,47 @@ pub async fn upload_form(
         Err(e) => Err(e),
     }
 }
+
+/// `DELETE /api/admin/products/{slug}/image`: the product without its image, whose stored
+/// renditions are deleted.
+#[utoipa::path(
+    delete,
+    path = "/admin/products/{slug}/image",
+    tag = "admin",
+    operation_id = "adminRemoveImage",
+    params(("slug" = String, Path, description = "The product's slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The product, now without an image", body = AdminProduct),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn remove_api(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+) -> Result<Json<AdminProduct>, AppError> {
+    let product = state
+        .services
+        .catalog
+        .remove_image(&Actor::of(&user)?, &slug, &state.media)
+        .await?;
+    Ok(Json(product))
+}
+
+/// `POST /admin/products/{slug}/image/delete` from the edit page: back to it.
+pub async fn remove_form(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    state
+        .services
+        .catalog
+        .remove_image(&Actor::of(&user)?, &slug, &state.media)
+        .await?;
+    Ok(Redirect::to(&format!("/admin/products/{slug}?image=removed")).into_response())
+}

@@ -226,6 +226,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let redis = tokio::time::timeout(CHECK_TIMEOUT, state.redis.ping()).await;
     METRICS.redis_up.set(i64::from(matches!(redis, Ok(Ok(())))));
     domain::metrics::refresh_outbox(pool).await;
+    if state.config.event_bus_url.is_some() {
+        domain::events::relay::refresh_metrics(pool).await;
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -14,8 +14,12 @@ use axum::{
 };
 use domain::redis::Redis;
 use domain::{
-    mail::Mailer, media::MediaStore, notifications::Dispatcher, outbox::OutboxWorker, Services,
-    Settings,
+    events::{relay::Relay, Bus},
+    mail::Mailer,
+    media::MediaStore,
+    notifications::Dispatcher,
+    outbox::OutboxWorker,
+    Services, Settings,
 };
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
@@ -102,6 +106,7 @@ pub struct Application {
     db: PgPool,
     caches: domain::coherence::Caches,
     worker: Option<OutboxWorker<Dispatcher>>,
+    relay: Option<Relay<Bus>>,
     expirer: Option<(domain::payments::Payments, domain::orders::Orders, Duration)>,
 }
 
@@ -150,6 +155,7 @@ impl Application {
             None => None,
         };
         let media = MediaStore::from_url(&config.media_store).map_err(anyhow::Error::msg)?;
+        media.verify().await.map_err(anyhow::Error::msg)?;
         let mailer = Mailer::new(
             db.clone(),
             config.smtp_url.as_ref().map(|s| s.expose()),
@@ -199,6 +205,16 @@ impl Application {
                 },
             )
         });
+        // Outbox events to the broker, from the replicas that run background work.
+        let relay = match (&config.event_bus_url, config.outbox_worker) {
+            (Some(url), true) => Some(Relay::new(
+                db.clone(),
+                Bus::connect(url.expose())
+                    .await
+                    .map_err(anyhow::Error::msg)?,
+            )),
+            _ => None,
+        };
         let caches = domain::coherence::Caches {
             catalog: services.catalog.clone(),
             flags: services.flags.clone(),
@@ -228,6 +244,7 @@ impl Application {
             db,
             caches,
             worker,
+            relay,
             expirer,
         })
     }
@@ -261,6 +278,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let worker = self.worker.map(|w| tokio::spawn(w.run(rx.clone())));
+        let relay = self.relay.map(|r| tokio::spawn(r.run(rx.clone())));
         let expirer = self.expirer.map(|(payments, orders, after)| {
             tokio::spawn(payment_loop(
                 self.db.clone(),
@@ -338,6 +356,7 @@ impl Application {
         let jobs = async {
             for job in worker
                 .into_iter()
+                .chain(relay)
                 .chain(expirer)
                 .chain(retention)
                 .chain(metrics)
@@ -535,6 +554,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/products/{slug}/image",
             axum::routing::post(media::upload_form)
                 .layer(DefaultBodyLimit::max(media::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/admin/products/{slug}/image/delete",
+            axum::routing::post(media::remove_form),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -592,7 +592,17 @@ pub fn AdminProductPage() -> impl IntoView {
                         let notice = q
                             .get("saved")
                             .map(|_| "Saved.")
-                            .or(q.get("image").map(|_| "Image uploaded."));
+                            .or(
+                                q
+                                    .get("image")
+                                    .map(|v| {
+                                        if v == "removed" {
+                                            "Image removed."
+                                        } else {
+                                            "Image uploaded."
+                                        }
+                                    }),
+                            );
                         let image_error = q.get("image_error");
                         view! {
                             <AdminFrame title=product
@@ -625,7 +635,17 @@ pub fn AdminProductPage() -> impl IntoView {
                                             .image_url
                                             .clone()
                                             .map(|src| {
-                                                view! { <img class="admin-image" src=src alt="" /> }
+                                                view! {
+                                                    <img class="admin-image" src=src alt="" />
+                                                    <form
+                                                        method="post"
+                                                        action=format!("/admin/products/{slug}/image/delete")
+                                                    >
+                                                        <button type="submit" class="secondary">
+                                                            "Remove image"
+                                                        </button>
+                                                    </form>
+                                                }
                                             })}
                                         {image_error
                                             .map(|e| {

@@ -455,9 +455,35 @@ impl Catalog {
         media: &crate::media::MediaStore,
         upload: bytes::Bytes,
     ) -> Result<AdminProduct, AppError> {
-        self.admin_product_or_404(slug).await?;
+        let before = self.admin_product_or_404(slug).await?;
         let (large, thumb) = media.store_product_image(slug, upload).await?;
-        self.set_product_image(actor, slug, &large, &thumb).await
+        let after = self.set_product_image(actor, slug, &large, &thumb).await?;
+        forget_renditions(media, &before, &[&large, &thumb]).await;
+        Ok(after)
+    }
+
+    /// Takes the product's image away: the product shows none from this commit on, and
+    /// the stored renditions are deleted after it.
+    #[tracing::instrument(skip(self, actor, media))]
+    pub async fn remove_image(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        media: &crate::media::MediaStore,
+    ) -> Result<AdminProduct, AppError> {
+        let before = self.admin_product_or_404(slug).await?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query!(
+            "UPDATE products SET image_url = NULL, thumb_url = NULL WHERE slug = $1",
+            slug
+        )
+        .execute(&mut *tx)
+        .await?;
+        let event = json!({"slug": slug, "change": "image_removed"});
+        self.publish(tx, actor, "product.image_removed", slug, json!({}), event)
+            .await?;
+        forget_renditions(media, &before, &[]).await;
+        self.admin_product_or_404(slug).await
     }
 
     /// Points the product at freshly stored image renditions.
@@ -491,5 +517,20 @@ impl Catalog {
         )
         .await?;
         self.admin_product_or_404(slug).await
+    }
+}
+
+/// Deletes the renditions `before` pointed at, unless still in `keep`. The database change
+/// has committed by now, so a store that fails here leaves an orphan object, logged, and
+/// never a product pointing at nothing.
+async fn forget_renditions(media: &crate::media::MediaStore, before: &AdminProduct, keep: &[&str]) {
+    let urls = [before.image_url.as_deref(), before.thumb_url.as_deref()];
+    for url in urls.into_iter().flatten().filter(|u| !keep.contains(u)) {
+        let Some(key) = crate::media::MediaStore::key_of(url) else {
+            continue;
+        };
+        if let Err(e) = media.delete(key).await {
+            tracing::warn!(%key, error = %e, "an old image rendition was left in the store");
+        }
     }
 }

@@ -40,7 +40,7 @@ pub enum Failures {
 /// its OpenAPI operation, and the document cannot list a route that does not exist.
 pub fn routes() -> OpenApiRouter<AppState> {
     let upload = OpenApiRouter::new()
-        .routes(routes!(crate::media::upload_api))
+        .routes(routes!(crate::media::upload_api, crate::media::remove_api))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::media::UPLOAD_BODY_LIMIT,
         ));

@@ -4,7 +4,7 @@
 use crate::common::shop::{
     guest_checkout, paid_order, placed_order, set_stock, stock, Shopper, MUG,
 };
-use crate::common::{spawn_with, TestApp};
+use crate::common::{png, served_image, spawn_with, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -543,50 +543,18 @@ async fn turning_off_express_shipping_takes_it_out_of_checkout(db: PgPool) {
     assert_eq!(audit, 2);
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_pixel(width, height, image::Rgb([20, 120, 200]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .expect("png");
-    out.into_inner()
-}
-
-async fn upload(
-    app: &TestApp,
-    cookie: &str,
-    slug: &str,
-    name: &str,
-    bytes: Vec<u8>,
-) -> (u16, Value) {
-    let part = reqwest::multipart::Part::bytes(bytes)
-        .file_name(name.to_owned())
-        .mime_str("image/png")
-        .expect("mime");
-    let form = reqwest::multipart::Form::new().part("image", part);
-    let res = app
-        .client
-        .post(app.url(&format!("/api/admin/products/{slug}/image")))
-        .header("cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn uploads_are_sniffed_resized_stored_safely_and_served_with_cache_headers(db: PgPool) {
     let (app, admin) = app(db).await;
     // A path-traversal file name changes nothing: we name stored objects ourselves.
-    let (status, product) = upload(
-        &app,
-        &admin,
-        "classic-mug",
-        "../../../etc/evil.png",
-        png(1600, 800),
-    )
-    .await;
+    let (status, product) = app
+        .upload_image(
+            &admin,
+            "classic-mug",
+            "../../../etc/evil.png",
+            png(1600, 800),
+        )
+        .await;
     assert_eq!(status, 200, "{product}");
     let large = product["image_url"].as_str().expect("image").to_owned();
     let thumb = product["thumb_url"].as_str().expect("thumb").to_owned();
@@ -602,26 +570,8 @@ async fn uploads_are_sniffed_resized_stored_safely_and_served_with_cache_headers
         "{stored:?}"
     );
 
-    let res = app.get(&large).await;
-    assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(res.headers()["content-type"], "image/jpeg");
-    assert!(res.headers()["cache-control"]
-        .to_str()
-        .expect("cc")
-        .contains("max-age"));
-    let etag = res.headers().get("etag").cloned();
-    let img = image::load_from_memory(&res.bytes().await.expect("bytes")).expect("a real JPEG");
+    let img = served_image(&app, &large).await;
     assert_eq!((img.width(), img.height()), (1200, 600));
-    if let Some(etag) = etag {
-        let again = app
-            .client
-            .get(app.url(&large))
-            .header("if-none-match", etag)
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(again.status().as_u16(), 304);
-    }
     // The shop's listing uses the small rendition.
     let (_, listing) = app.get_json("/api/catalog/products?q=classic+mug").await;
     assert!(
@@ -634,26 +584,28 @@ async fn uploads_are_sniffed_resized_stored_safely_and_served_with_cache_headers
     );
 
     // A script renamed .png is refused by its content, and so is a file over 5 MiB.
-    let (status, err) = upload(
-        &app,
-        &admin,
-        "classic-mug",
-        "photo.png",
-        b"#!/bin/sh\nrm -rf /\n".to_vec(),
-    )
-    .await;
+    let (status, err) = app
+        .upload_image(
+            &admin,
+            "classic-mug",
+            "photo.png",
+            b"#!/bin/sh\nrm -rf /\n".to_vec(),
+        )
+        .await;
     assert_eq!(status, 422, "{err}");
     assert!(err["error"]["fields"]["image"].is_array());
-    let (status, _) = upload(
-        &app,
-        &admin,
-        "classic-mug",
-        "huge.png",
-        vec![0u8; 6 * 1024 * 1024],
-    )
-    .await;
+    let (status, _) = app
+        .upload_image(
+            &admin,
+            "classic-mug",
+            "huge.png",
+            vec![0u8; 6 * 1024 * 1024],
+        )
+        .await;
     assert_eq!(status, 413);
-    let (status, _) = upload(&app, &admin, "no-such-product", "x.png", png(10, 10)).await;
+    let (status, _) = app
+        .upload_image(&admin, "no-such-product", "x.png", png(10, 10))
+        .await;
     assert_eq!(status, 404);
     assert_eq!(
         app.get("/media/../../etc/passwd").await.status().as_u16(),

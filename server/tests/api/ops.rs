@@ -508,6 +508,7 @@ async fn retention_deletes_only_what_is_past_its_window_and_never_undelivered_ev
         outbox: 7 * day,
         webhook_events: 30 * day,
         emails: 30 * day,
+        relayed_first: false,
     };
     let purged = domain::retention::purge(&mut db.acquire().await.expect("conn"), &keep)
         .await
@@ -542,6 +543,34 @@ async fn retention_deletes_only_what_is_past_its_window_and_never_undelivered_ev
         domain::retention::Purged::default(),
         "a second pass finds nothing"
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn with_a_relay_retention_keeps_delivered_events_the_broker_does_not_have_yet(db: PgPool) {
+    sqlx::query!(
+        "INSERT INTO outbox (topic, payload, status, processed_at, relayed_at) VALUES
+           ('relayed', '{}', 'done', now() - interval '8 days', now() - interval '8 days'),
+           ('unrelayed', '{}', 'done', now() - interval '8 days', NULL)"
+    )
+    .execute(&db)
+    .await
+    .expect("events");
+    let day = Duration::from_secs(86_400);
+    let keep = domain::retention::Retention {
+        outbox: 7 * day,
+        webhook_events: 30 * day,
+        emails: 30 * day,
+        relayed_first: true,
+    };
+    let purged = domain::retention::purge(&mut db.acquire().await.expect("conn"), &keep)
+        .await
+        .expect("purge");
+    assert_eq!(purged.outbox, 1);
+    let left: Vec<String> = sqlx::query_scalar!("SELECT topic FROM outbox")
+        .fetch_all(&db)
+        .await
+        .expect("left");
+    assert_eq!(left, ["unrelayed"]);
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod brokers;
 pub mod shop;
 
 use domain::redis::Redis;
@@ -252,6 +253,64 @@ impl TestApp {
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
+}
+
+impl TestApp {
+    /// Uploads `bytes` as the image of product `slug`, through the admin API.
+    pub async fn upload_image(
+        &self,
+        cookie: &str,
+        slug: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str("image/png")
+            .expect("mime");
+        let form = reqwest::multipart::Form::new().part("image", part);
+        let res = self
+            .client
+            .post(self.url(&format!("/api/admin/products/{slug}/image")))
+            .header("cookie", cookie)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// GETs a stored rendition and checks it is served as a cacheable JPEG with an ETag that
+/// answers 304 when sent back; answers the decoded image.
+pub async fn served_image(app: &TestApp, url: &str) -> image::DynamicImage {
+    let res = app.get(url).await;
+    assert_eq!(res.status().as_u16(), 200, "{url}");
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert!(res.headers()["cache-control"]
+        .to_str()
+        .is_ok_and(|c| c.contains("max-age")));
+    let etag = res.headers().get("etag").cloned().expect("an ETag");
+    let img = image::load_from_memory(&res.bytes().await.expect("bytes")).expect("a real JPEG");
+    let again = app
+        .client
+        .get(app.url(url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(again.status().as_u16(), 304);
+    img
+}
+
+/// A PNG of one colour.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([20, 120, 200]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
 }
 
 /// The password every test account uses.
