@@ -70,7 +70,7 @@ wait_drained() { # wait_drained SECONDS: until nothing is left to relay
   while [ "$(backlog)" != 0 ]; do [ "$(date +%s)" -lt "$until" ] || die "the relay did not drain"; sleep 0.05; done
 }
 stream_messages() {
-  curl -fs "http://127.0.0.1:$NATS_MONITOR/jsz?streams=true" |
+  curl -fs "http://127.0.0.1:$NATS_MONITOR/jsz?accounts=true&streams=true" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); s=[x for a in d.get("account_details",[]) for x in a.get("stream_detail",[]) if x["name"]=="BAZAAR_EVENTS"]; print(s[0]["state"]["messages"] if s else 0)'
 }
 report="$OUT/relay.md"

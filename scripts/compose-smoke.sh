@@ -110,7 +110,7 @@ image="$(curl -fs "$base/api/catalog/products?per_page=1" | python3 -c 'import j
 if [ -n "$image" ] && curl -fs -o /dev/null "$base$image"; then ok "a seeded image is served from S3 ($image)"; else bad "the image $image is served from S3"; fi
 if python3 scripts/purchase.py "$base"; then ok "a purchase on the bus profile"; else bad "the purchase on the bus profile"; fi
 stream_messages() {
-  curl -fs "http://127.0.0.1:$NATS_MONITOR_PORT/jsz?streams=true" |
+  curl -fs "http://127.0.0.1:$NATS_MONITOR_PORT/jsz?accounts=true&streams=true" |
     python3 -c 'import json,sys; d=json.load(sys.stdin); s=[x for a in d.get("account_details",[]) for x in a.get("stream_detail",[]) if x["name"]=="BAZAAR_EVENTS"]; print(s[0]["state"]["messages"] if s else 0)'
 }
 relay_backlog() { curl -fs "$base/metrics" | awk '/^bazaar_event_relay_backlog /{print $2}'; }
