@@ -93,6 +93,7 @@ impl Catalog {
     ) -> Result<ProductPage, AppError> {
         let category = query.category.as_ref().map(Slug::as_str);
         let sort = query.sort.as_str();
+        let compact = query.q.as_deref().and_then(compact_term);
         // One statement serves every sort: the CASE keys that do not apply are all NULL.
         // Full-text matches rank first; trigram similarity catches typos in names.
         let rows = sqlx::query!(
@@ -110,7 +111,8 @@ impl Catalog {
                ) v ON v.min_price IS NOT NULL
                WHERE p.active
                  AND ($1::text IS NULL OR c.slug = $1)
-                 AND ($2::text IS NULL OR p.search @@ q.ts OR p.name % $2 OR $2 <% p.name)
+                 AND ($2::text IS NULL OR p.search @@ q.ts OR p.name % $2 OR $2 <% p.name
+                      OR p.search_compact LIKE '%' || $7::text || '%')
                  AND (NOT $6 OR p.featured)
                ORDER BY
                  CASE WHEN $3 = 'relevance' AND $2::text IS NOT NULL
@@ -126,6 +128,7 @@ impl Catalog {
             i64::from(query.per_page),
             query.offset(),
             featured_only,
+            compact.as_deref(),
         )
         .fetch_all(&self.db)
         .await?;
@@ -137,11 +140,13 @@ impl Catalog {
                 r#"SELECT count(*) AS "n!" FROM products p JOIN categories c ON c.id = p.category_id
                    WHERE p.active AND ($1::text IS NULL OR c.slug = $1) AND (NOT $3 OR p.featured)
                      AND ($2::text IS NULL OR p.search @@ websearch_to_tsquery('english', $2)
-                          OR p.name % $2 OR $2 <% p.name)
+                          OR p.name % $2 OR $2 <% p.name
+                          OR p.search_compact LIKE '%' || $4::text || '%')
                      AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id)"#,
                 category,
                 query.q.as_deref(),
                 featured_only,
+                compact.as_deref(),
             )
             .fetch_one(&self.db)
             .await?;
@@ -246,5 +251,31 @@ impl Catalog {
             .as_ref()
             .clone()
             .ok_or_else(|| AppError::not_found("product"))
+    }
+}
+
+/// The search text with everything but letters and digits removed, lower-cased, as the
+/// `search_compact` column holds names: "t shirt" and "T-Shirt" are both "tshirt". `None`
+/// under three characters, where a substring would match nearly everything.
+fn compact_term(q: &str) -> Option<String> {
+    let compact: String = q
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (compact.chars().count() >= 3).then_some(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_term;
+
+    #[test]
+    fn compound_search_terms_lose_their_separators_and_short_ones_are_dropped() {
+        assert_eq!(compact_term("T-Shirt").as_deref(), Some("tshirt"));
+        assert_eq!(compact_term("t shirt").as_deref(), Some("tshirt"));
+        assert_eq!(compact_term("tshirt").as_deref(), Some("tshirt"));
+        assert_eq!(compact_term("a-b"), None);
+        assert_eq!(compact_term("%_%"), None);
     }
 }

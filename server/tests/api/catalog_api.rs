@@ -156,6 +156,14 @@ async fn search_ranks_full_text_matches_and_tolerates_typos(db: PgPool) {
     );
     let (_, nothing) = app.get_json("/api/catalog/products?q=zzzzqqqq").await;
     assert_eq!(nothing["total"], 0);
+    // Compounds match however they are split: "T-Shirt" for tshirt, t shirt and t-shirt.
+    for q in ["tshirt", "t+shirt", "t-shirt", "TShirt"] {
+        let (_, found) = app.get_json(&format!("/api/catalog/products?q={q}")).await;
+        assert!(
+            slugs(&found).iter().any(|s| s.ends_with("t-shirt")),
+            "q={q} finds the T-shirts: {found}"
+        );
+    }
     // Search combines with a category filter.
     let (_, scoped) = app
         .get_json("/api/catalog/products?q=classic&category=books")
