@@ -273,6 +273,7 @@ impl Payments {
                     email: r.actor_email,
                 };
                 let mut tx = self.db.begin().await?;
+                lock_order(&mut tx, r.order_id).await?;
                 sqlx::query!(
                     "UPDATE refunds SET status = 'succeeded', provider_ref = $2, last_error = NULL WHERE id = $1",
                     id,
@@ -291,6 +292,7 @@ impl Payments {
             }
             Err(PaymentError::Declined(m) | PaymentError::Rejected(m)) => {
                 let mut tx = self.db.begin().await?;
+                lock_order(&mut tx, r.order_id).await?;
                 sqlx::query!(
                     "UPDATE refunds SET status = 'failed', last_error = $2 WHERE id = $1",
                     id,
@@ -322,4 +324,14 @@ impl Payments {
             }
         }
     }
+}
+
+/// Takes the order's row lock before a refund's outcome touches the refund. A second click
+/// holds that lock while its insert waits on the pending refund; writing the refund first
+/// and the order second would deadlock the two (and answer both clicks 409).
+async fn lock_order(tx: &mut sqlx::PgConnection, order_id: Uuid) -> Result<(), AppError> {
+    sqlx::query!("SELECT id FROM orders WHERE id = $1 FOR UPDATE", order_id)
+        .fetch_optional(tx)
+        .await?;
+    Ok(())
 }
