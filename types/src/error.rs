@@ -225,6 +225,13 @@ mod ssr {
                         ),
                         fields: Default::default(),
                     },
+                    // character_not_in_repertoire, untranslatable_character: text Postgres
+                    // cannot store, such as a NUL byte in a name or a description.
+                    Some("22021") | Some("22P05") => AppError::Validation {
+                        message: "text may not contain NUL or other unstorable characters"
+                            .to_owned(),
+                        fields: Default::default(),
+                    },
                     // serialization_failure, deadlock_detected: safe for the client to retry
                     Some("40001") | Some("40P01") => AppError::Conflict(
                         "the request clashed with another one; please retry".to_owned(),

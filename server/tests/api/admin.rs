@@ -977,3 +977,20 @@ async fn admin_filters_with_control_characters_are_a_400_not_a_database_error(db
         .expect("request");
     assert_eq!(res.status(), 400);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_nul_character_in_a_product_edit_is_a_422_and_changes_nothing(db: PgPool) {
+    let (app, admin) = app(db).await;
+    let (_, before) = app.get_json("/api/catalog/products/classic-mug").await;
+    let (status, body) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/classic-mug",
+            &admin,
+            Some(json!({"description": "a mug\u{0}with a NUL"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (_, after) = app.get_json("/api/catalog/products/classic-mug").await;
+    assert_eq!(after["description"], before["description"]);
+}
