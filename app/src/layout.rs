@@ -1,18 +1,43 @@
 //! The page frame (header, footer) and the shared error views.
 
-use crate::accounts::current_user;
-use crate::cart::CartBadge;
+use crate::cart::{cart_version, CartBadge};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_location;
-use types::AppError;
+use serde::{Deserialize, Serialize};
+use types::{AppError, Cart, User};
 
-/// The site header: brand, search and the cart badge.
+/// What the header shows: who is signed in and what is in the cart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeaderInfo {
+    /// The signed-in user, if any.
+    pub user: Option<User>,
+    /// The shopper's cart (empty for a new visitor).
+    pub cart: Cart,
+}
+
+/// The header's state from one read of the caller: the session and user are resolved once
+/// for both halves. A broken session or cart store must not break every page, so either
+/// outage reads as signed out with an empty cart here (the pages themselves say 503).
+#[server(prefix = "/rpc", endpoint = "header")]
+pub async fn header_state() -> Result<HeaderInfo, AppError> {
+    let user = crate::ssr::auth::viewer().await.unwrap_or(None);
+    let cart = crate::cart::cart_of(user.as_ref())
+        .await
+        .unwrap_or_else(|_| Cart::empty());
+    Ok(HeaderInfo { user, cart })
+}
+
+/// The site header: brand, search, the account link and the mini-cart.
 #[component]
 pub fn Header() -> impl IntoView {
-    // Re-read on every navigation, so signing in or out shows at once.
+    // Re-read on every navigation and cart change, so signing in or out and adding to the
+    // cart show at once.
     let location = use_location();
-    let user = Resource::new(move || location.pathname.get(), |_| current_user());
+    let state = Resource::new(
+        move || (location.pathname.get(), cart_version()),
+        |_| header_state(),
+    );
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"
@@ -34,27 +59,35 @@ pub fn Header() -> impl IntoView {
                 />
                 <button type="submit">"Search"</button>
             </form>
-            <nav class="account-nav" aria-label="Account">
-                <Transition fallback=|| {
-                    view! { <a href="/login">"Sign in"</a> }
-                }>
-                    {move || Suspend::new(async move {
-                        match user.await {
-                            Ok(Some(user)) => {
-                                view! {
-                                    <a href="/account" data-testid="account-link">
-                                        {user.name}
-                                    </a>
-                                }
-                                    .into_any()
-                            }
-                            _ => view! { <a href="/login">"Sign in"</a> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </nav>
-            <CartBadge />
+            <Transition fallback=|| {
+                view! { <AccountAndCart state=HeaderInfo::default() /> }
+            }>
+                {move || Suspend::new(async move {
+                    let state = state.await.unwrap_or_default();
+                    view! { <AccountAndCart state /> }
+                })}
+            </Transition>
         </header>
+    }
+}
+
+/// The account link and the mini-cart, drawn from one [`HeaderInfo`].
+#[component]
+fn AccountAndCart(state: HeaderInfo) -> impl IntoView {
+    let account = match state.user {
+        Some(user) => view! {
+            <a href="/account" data-testid="account-link">
+                {user.name}
+            </a>
+        }
+        .into_any(),
+        None => view! { <a href="/login">"Sign in"</a> }.into_any(),
+    };
+    view! {
+        <nav class="account-nav" aria-label="Account">
+            {account}
+        </nav>
+        <CartBadge cart=state.cart />
     }
 }
 

@@ -49,15 +49,18 @@ pub async fn seed(config: &Config, products_per_category: usize) -> anyhow::Resu
     };
     let tty = std::io::stderr().is_terminal();
     let mut last_decile = usize::MAX;
+    let started = std::time::Instant::now();
     let report = seed::run(&pool, &media, &opts, |done, total| {
         let mut err = std::io::stderr();
         if tty {
             let filled = done * 30 / total.max(1);
+            let secs = started.elapsed().as_secs_f64();
             let _ = write!(
                 err,
-                "\rseeding [{}{}] {done}/{total} products",
+                "\rseeding [{}{}] {done}/{total} products, {secs:.0} s, {:.0}/s",
                 "#".repeat(filled),
-                " ".repeat(30 - filled)
+                " ".repeat(30 - filled),
+                done as f64 / secs.max(0.001)
             );
             let _ = err.flush();
         } else if done * 10 / total.max(1) != last_decile {
@@ -71,6 +74,7 @@ pub async fn seed(config: &Config, products_per_category: usize) -> anyhow::Resu
         eprintln!();
     }
     tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
         categories = report.categories,
         products = report.products,
         variants = report.variants,

@@ -26,6 +26,10 @@ enum Command {
         /// Products per category (10 categories).
         #[arg(long, default_value_t = 24)]
         products_per_category: usize,
+        /// Products in all, spread evenly over the 10 categories (rounded up to a multiple
+        /// of 10): `--products 100000` builds a large catalog for load tests.
+        #[arg(long, conflicts_with = "products_per_category")]
+        products: Option<usize>,
     },
     /// Exit 0 when the server at `--url` answers 200 (the container's HEALTHCHECK; distroless
     /// images have no curl).
@@ -86,7 +90,11 @@ async fn main() -> ExitCode {
         Command::Migrate => cli::migrate(&config).await,
         Command::Seed {
             products_per_category,
-        } => cli::seed(&config, products_per_category).await,
+            products,
+        } => {
+            let per_category = products.map_or(products_per_category, |n| n.div_ceil(10));
+            cli::seed(&config, per_category).await
+        }
         Command::CreateAdmin { email, name, .. } => cli::create_admin(&config, &email, &name).await,
         Command::Healthcheck { .. } | Command::Openapi => Ok(()),
     };

@@ -54,6 +54,12 @@ impl Cart {
     }
 }
 
+impl Default for Cart {
+    fn default() -> Self {
+        Cart::empty()
+    }
+}
+
 /// The answer for an amount too large to add up or charge.
 pub fn too_large() -> AppError {
     AppError::Conflict(

@@ -14,13 +14,6 @@ pub struct AccountData {
     pub addresses: Vec<Address>,
 }
 
-/// The signed-in user, if any (the header shows it).
-#[server(prefix = "/rpc", endpoint = "accounts/me")]
-pub async fn current_user() -> Result<Option<User>, AppError> {
-    // A broken session store must not break every page: show the visitor as signed out.
-    Ok(auth::viewer().await.unwrap_or(None))
-}
-
 /// Creates an account, signs it in and goes to the account page.
 #[server(prefix = "/rpc", endpoint = "accounts/signup")]
 pub async fn signup(name: String, email: String, password: String) -> Result<User, AppError> {

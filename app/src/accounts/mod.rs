@@ -3,7 +3,7 @@
 mod api;
 mod pages;
 
-pub use api::{current_user, AccountData};
+pub use api::AccountData;
 pub use pages::{
     last_error, AccountPage, AddressFields, FieldMessage, ForgotPasswordPage, FormAlert, LoginPage,
     ResetPasswordPage, SignupPage,

@@ -21,16 +21,15 @@ pub async fn get_cart() -> Result<Cart, AppError> {
 
 #[cfg(feature = "ssr")]
 async fn current_cart() -> Result<Cart, AppError> {
-    let (session, user) = caller().await?;
-    let owner = web::cart_owner(&session, user.as_ref()).await?;
-    services()?.carts.view_of(owner.as_ref()).await
+    cart_of(auth::viewer().await?.as_ref()).await
 }
 
-/// The header's mini-cart. The cart store being down must not fail every page that shows
-/// the header, so an outage reads as an empty cart here (the cart page itself says 503).
-#[server(prefix = "/rpc", endpoint = "cart/badge")]
-pub async fn cart_badge() -> Result<Cart, AppError> {
-    Ok(current_cart().await.unwrap_or_else(|_| Cart::empty()))
+/// The cart of this request's session, for `user` when signed in.
+#[cfg(feature = "ssr")]
+pub(crate) async fn cart_of(user: Option<&types::User>) -> Result<Cart, AppError> {
+    let (session, _) = auth::request()?;
+    let owner = web::cart_owner(&session, user).await?;
+    services()?.carts.view_of(owner.as_ref()).await
 }
 
 /// Adds to the cart; without JavaScript it then shows the cart.

@@ -3,5 +3,7 @@
 mod api;
 mod pages;
 
+#[cfg(feature = "ssr")]
+pub(crate) use api::cart_of;
 pub use api::{add_to_cart, get_cart, AddToCart};
-pub use pages::{AddToCartForm, CartBadge, CartPage, CartVersion};
+pub use pages::{cart_version, AddToCartForm, CartBadge, CartPage, CartVersion};

@@ -1,12 +1,11 @@
 //! Cart pages and widgets. Forms post without JavaScript and update in place with it.
 
-use super::api::{cart_badge, get_cart, AddToCart, SetCartLine};
+use super::api::{get_cart, AddToCart, SetCartLine};
 use crate::accounts::{FieldMessage, FormAlert};
 use crate::layout::ErrorView;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::use_location;
-use types::AppError;
+use types::{AppError, Cart};
 
 /// Bumped whenever the cart changes, so the badge and cart views refetch.
 #[derive(Clone, Copy)]
@@ -27,7 +26,8 @@ where
     }
 }
 
-fn cart_version() -> u64 {
+/// The cart's version, read reactively: views keyed on it refetch after a cart change.
+pub fn cart_version() -> u64 {
     use_context::<CartVersion>()
         .map(|CartVersion(v)| v.get())
         .unwrap_or(0)
@@ -36,71 +36,49 @@ fn cart_version() -> u64 {
 /// The header's mini-cart: the item count, and on opening the lines, subtotal and a link
 /// to the cart. A `<details>` element, so it opens without JavaScript too.
 #[component]
-pub fn CartBadge() -> impl IntoView {
-    let location = use_location();
-    let cart = Resource::new(
-        move || (location.pathname.get(), cart_version()),
-        |_| cart_badge(),
-    );
+pub fn CartBadge(cart: Cart) -> impl IntoView {
+    let n = cart.item_count;
     view! {
-        <Transition fallback=|| {
-            view! {
-                <a class="cart-badge" href="/cart">
-                    "Cart "
-                    <span class="cart-count">"0"</span>
-                </a>
-            }
-        }>
-            {move || Suspend::new(async move {
-                let cart = cart.await.ok();
-                let n = cart.as_ref().map(|c| c.item_count).unwrap_or(0);
-                view! {
-                    <details class="mini-cart">
-                        <summary class="cart-badge">
-                            "Cart "
-                            <span
-                                class="cart-count"
-                                data-testid="cart-count"
-                                aria-label=format!("{n} items in cart")
-                            >
-                                {n}
-                            </span>
-                        </summary>
-                        <div class="mini-cart-panel">
-                            {match cart.filter(|c| !c.items.is_empty()) {
-                                None => view! { <p>"Your cart is empty."</p> }.into_any(),
-                                Some(c) => {
+        <details class="mini-cart">
+            <summary class="cart-badge">
+                "Cart "
+                <span
+                    class="cart-count"
+                    data-testid="cart-count"
+                    aria-label=format!("{n} items in cart")
+                >
+                    {n}
+                </span>
+            </summary>
+            <div class="mini-cart-panel">
+                {if cart.items.is_empty() {
+                    view! { <p>"Your cart is empty."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul>
+                            {cart
+                                .items
+                                .into_iter()
+                                .map(|l| {
                                     view! {
-                                        <ul>
-                                            {c
-                                                .items
-                                                .into_iter()
-                                                .map(|l| {
-                                                    view! {
-                                                        <li>
-                                                            <span>{format!("{} × {}", l.quantity, l.name)}</span>
-                                                            <span class="price">{l.line_total.to_string()}</span>
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </ul>
-                                        <p>
-                                            "Subtotal: " <strong>{c.subtotal.to_string()}</strong>
-                                        </p>
+                                        <li>
+                                            <span>{format!("{} × {}", l.quantity, l.name)}</span>
+                                            <span class="price">{l.line_total.to_string()}</span>
+                                        </li>
                                     }
-                                        .into_any()
-                                }
-                            }} <p>
-                                <a href="/cart">"View cart"</a>
-                                " · "
-                                <a href="/checkout">"Checkout"</a>
-                            </p>
-                        </div>
-                    </details>
-                }
-            })}
-        </Transition>
+                                })
+                                .collect_view()}
+                        </ul>
+                        <p>"Subtotal: " <strong>{cart.subtotal.to_string()}</strong></p>
+                    }
+                        .into_any()
+                }} <p>
+                    <a href="/cart">"View cart"</a>
+                    " · "
+                    <a href="/checkout">"Checkout"</a>
+                </p>
+            </div>
+        </details>
     }
 }
 
@@ -160,6 +138,10 @@ pub fn CartPage() -> impl IntoView {
     view! {
         <Title text="Your cart" />
         <Meta name="robots" content="noindex" />
+        <Meta
+            name="description"
+            content="Your Bazaar shopping cart: change quantities, remove items and go to checkout."
+        />
         <h1>"Your cart"</h1>
         <FormAlert error />
         <Suspense fallback=|| {

@@ -23,6 +23,10 @@ pub fn CheckoutPage() -> impl IntoView {
     view! {
         <Title text="Checkout" />
         <Meta name="robots" content="noindex" />
+        <Meta
+            name="description"
+            content="Check out securely at Bazaar: your address, a summary of your order and payment."
+        />
         <h1>"Checkout"</h1>
         <Suspense fallback=|| {
             view! { <p class="loading">"Loading…"</p> }

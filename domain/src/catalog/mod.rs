@@ -1,6 +1,7 @@
 //! The catalog service: categories, product listings, search and product pages, and
 //! the merchant's product and stock writes, which clear the read cache.
 
+mod listing;
 mod products;
 mod stock;
 
@@ -43,7 +44,7 @@ impl Catalog {
         self.featured.clear();
     }
 
-    /// All categories with their count of active products, in display order.
+    /// All categories with the count of products each lists, in display order.
     pub async fn categories(&self) -> Result<Arc<Vec<CategorySummary>>, AppError> {
         self.categories
             .get_or_load(&(), || self.load_categories())
@@ -52,10 +53,9 @@ impl Catalog {
 
     async fn load_categories(&self) -> Result<Vec<CategorySummary>, AppError> {
         let rows = sqlx::query!(
-            r#"SELECT c.slug, c.name, count(p.id) AS "product_count!"
+            r#"SELECT c.slug, c.name, coalesce(lc.listed, 0) AS "product_count!"
                FROM categories c
-               LEFT JOIN products p ON p.category_id = c.id AND p.active
-               GROUP BY c.id
+               LEFT JOIN listing_counts lc ON lc.category_id = c.id
                ORDER BY c.position, c.name"#
         )
         .fetch_all(&self.db)
@@ -84,92 +84,6 @@ impl Catalog {
         self.lists
             .get_or_load(query, || self.list(query, false))
             .await
-    }
-
-    async fn list(
-        &self,
-        query: &ProductQuery,
-        featured_only: bool,
-    ) -> Result<ProductPage, AppError> {
-        let category = query.category.as_ref().map(Slug::as_str);
-        let sort = query.sort.as_str();
-        let compact = query.q.as_deref().and_then(compact_term);
-        // One statement serves every sort: the CASE keys that do not apply are all NULL.
-        // Full-text matches rank first; trigram similarity catches typos in names.
-        let rows = sqlx::query!(
-            r#"WITH q AS (SELECT websearch_to_tsquery('english', coalesce($2::text, '')) AS ts)
-               SELECT p.slug, p.name, COALESCE(p.thumb_url, p.image_url) AS image_url, c.slug AS category,
-                      v.min_price AS "price!", v.currency AS "currency!", v.in_stock AS "in_stock!",
-                      count(*) OVER () AS "total!"
-               FROM products p
-               JOIN categories c ON c.id = p.category_id
-               CROSS JOIN q
-               JOIN LATERAL (
-                   SELECT min(price_amount) AS min_price, min(currency) AS currency,
-                          bool_or(stock > 0) AS in_stock
-                   FROM variants WHERE product_id = p.id
-               ) v ON v.min_price IS NOT NULL
-               WHERE p.active
-                 AND ($1::text IS NULL OR c.slug = $1)
-                 AND ($2::text IS NULL OR p.search @@ q.ts OR p.name % $2 OR $2 <% p.name
-                      OR p.search_compact LIKE '%' || $7::text || '%')
-                 AND (NOT $6 OR p.featured)
-               ORDER BY
-                 CASE WHEN $3 = 'relevance' AND $2::text IS NOT NULL
-                      THEN ts_rank(p.search, q.ts) + similarity(p.name, $2) END DESC NULLS LAST,
-                 CASE WHEN $3 = 'price_asc' THEN v.min_price END ASC,
-                 CASE WHEN $3 = 'price_desc' THEN v.min_price END DESC,
-                 CASE WHEN $3 = 'name' THEN lower(p.name) END ASC,
-                 p.created_at DESC, p.id DESC
-               LIMIT $4 OFFSET $5"#,
-            category,
-            query.q.as_deref(),
-            sort,
-            i64::from(query.per_page),
-            query.offset(),
-            featured_only,
-            compact.as_deref(),
-        )
-        .fetch_all(&self.db)
-        .await?;
-
-        let mut total = rows.first().map(|r| r.total).unwrap_or(0);
-        if rows.is_empty() && query.page > 1 {
-            // Past the last page the window count is unavailable; count separately.
-            total = sqlx::query_scalar!(
-                r#"SELECT count(*) AS "n!" FROM products p JOIN categories c ON c.id = p.category_id
-                   WHERE p.active AND ($1::text IS NULL OR c.slug = $1) AND (NOT $3 OR p.featured)
-                     AND ($2::text IS NULL OR p.search @@ websearch_to_tsquery('english', $2)
-                          OR p.name % $2 OR $2 <% p.name
-                          OR p.search_compact LIKE '%' || $4::text || '%')
-                     AND EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id)"#,
-                category,
-                query.q.as_deref(),
-                featured_only,
-                compact.as_deref(),
-            )
-            .fetch_one(&self.db)
-            .await?;
-        }
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(ProductSummary {
-                    slug: r.slug,
-                    name: r.name,
-                    price: Money::from_row(r.price, &r.currency)?,
-                    image_url: r.image_url,
-                    in_stock: r.in_stock,
-                    category: r.category,
-                })
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        Ok(ProductPage {
-            items,
-            page: query.page,
-            per_page: query.per_page,
-            total,
-        })
     }
 
     /// Featured active products for the home page, newest first.
@@ -251,31 +165,5 @@ impl Catalog {
             .as_ref()
             .clone()
             .ok_or_else(|| AppError::not_found("product"))
-    }
-}
-
-/// The search text with everything but letters and digits removed, lower-cased, as the
-/// `search_compact` column holds names: "t shirt" and "T-Shirt" are both "tshirt". `None`
-/// under three characters, where a substring would match nearly everything.
-fn compact_term(q: &str) -> Option<String> {
-    let compact: String = q
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    (compact.chars().count() >= 3).then_some(compact)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::compact_term;
-
-    #[test]
-    fn compound_search_terms_lose_their_separators_and_short_ones_are_dropped() {
-        assert_eq!(compact_term("T-Shirt").as_deref(), Some("tshirt"));
-        assert_eq!(compact_term("t shirt").as_deref(), Some("tshirt"));
-        assert_eq!(compact_term("tshirt").as_deref(), Some("tshirt"));
-        assert_eq!(compact_term("a-b"), None);
-        assert_eq!(compact_term("%_%"), None);
     }
 }

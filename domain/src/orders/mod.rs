@@ -163,32 +163,6 @@ impl Orders {
                 });
         };
 
-        let mut short = Vec::new();
-        for (sku, _, qty, _, _) in &priced {
-            let qty = i32::try_from(*qty)
-                .map_err(|_| AppError::BadRequest("quantity too large".to_owned()))?;
-            let taken = sqlx::query_scalar!(
-                "UPDATE variants SET stock = stock - $2 WHERE sku = $1 AND stock >= $2 RETURNING stock",
-                sku,
-                qty
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            if taken.is_none() {
-                let left = sqlx::query_scalar!("SELECT stock FROM variants WHERE sku = $1", sku)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                short.push(format!("{sku} ({left} available, {qty} wanted)"));
-            }
-        }
-        if !short.is_empty() {
-            tx.rollback().await?;
-            return Err(AppError::Conflict(format!(
-                "Not enough stock for: {}.",
-                short.join("; ")
-            )));
-        }
-
         let (l_skus, l_names, l_qty, l_unit): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) =
             priced.iter().fold(
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
@@ -223,6 +197,34 @@ impl Orders {
             json!({ "order_id": order_id.to_string(), "email": input.email.as_str(), "total": total, "currency": currency }),
         )
         .await?;
+        // The stock comes last: a popular SKU's row stays locked from its decrement to the
+        // commit, so everything that does not need the lock is written before taking it.
+        let mut short = Vec::new();
+        for (sku, _, qty, _, _) in &priced {
+            let qty = i32::try_from(*qty)
+                .map_err(|_| AppError::BadRequest("quantity too large".to_owned()))?;
+            let taken = sqlx::query_scalar!(
+                "UPDATE variants SET stock = stock - $2 WHERE sku = $1 AND stock >= $2 RETURNING stock",
+                sku,
+                qty
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_none() {
+                let left = sqlx::query_scalar!("SELECT stock FROM variants WHERE sku = $1", sku)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                short.push(format!("{sku} ({left} available, {qty} wanted)"));
+            }
+        }
+        if !short.is_empty() {
+            tx.rollback().await?;
+            return Err(AppError::Conflict(format!(
+                "Not enough stock for: {}.",
+                short.join("; ")
+            )));
+        }
+
         tx.commit().await?;
         let order = self
             .get(&order_id.to_string())

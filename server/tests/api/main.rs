@@ -8,6 +8,7 @@ mod admin;
 mod catalog_api;
 mod checkout;
 mod events;
+mod listing;
 mod media_s3;
 mod ops;
 mod pages;

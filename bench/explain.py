@@ -1,0 +1,38 @@
+"""EXPLAIN ANALYZE of the listing statements, taken from domain/src/catalog/listing.rs so the
+plans shown are of the SQL the server runs. Each is prepared and executed six times first,
+so the plan is the one Postgres settles on for a long-lived connection."""
+import os
+import re
+import subprocess
+import sys
+
+url = sys.argv[1]
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+src = open(os.path.join(root, "domain/src/catalog/listing.rs")).read()
+browse, search = re.findall(r'sqlx::query!\(\s*r#"(.*?)"#', src, re.S)[:2]
+
+
+def plain(sql):
+    # sqlx's column annotations (`AS "total!"`) are not SQL names Postgres would keep.
+    return re.sub(r'AS "([a-z_]+)[!?]"', r"AS \1", sql)
+
+
+CASES = [
+    ("browse: whole catalog, newest", "browse", "(NULL, false, 'newest', 24, 0)"),
+    ("browse: a category, newest (the category page)", "browse", "('outdoor', false, 'newest', 24, 0)"),
+    ("browse: a category, by price", "browse", "('outdoor', false, 'price_asc', 24, 0)"),
+    ("browse: whole catalog, by name, page 10", "browse", "(NULL, false, 'name', 24, 216)"),
+    ("browse: featured (the home page)", "browse", "(NULL, true, 'newest', 8, 0)"),
+    ("search: words", "search", "(NULL, 'alpine tent', 'relevance', 24, 0, false, NULL, false)"),
+    ("search: typo fallback", "search", "(NULL, 'alpine tnet', 'relevance', 24, 0, false, 'alpinetnet', true)"),
+]
+script = [
+    f"PREPARE browse(text, bool, text, int8, int8) AS {plain(browse)};",
+    f"PREPARE search(text, text, text, int8, int8, bool, text, bool) AS {plain(search)};",
+]
+for title, stmt, args in CASES:
+    script.append(f"\\echo '## {title}'")
+    script += [f"EXECUTE {stmt}{args} \\g /dev/null"] * 6
+    script.append(f"EXPLAIN (ANALYZE, BUFFERS, COSTS off) EXECUTE {stmt}{args};")
+out = subprocess.run(["psql", url, "-X", "-q"], input="\n".join(script), capture_output=True, text=True, check=True)
+print(out.stdout)

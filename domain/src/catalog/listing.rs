@@ -1,0 +1,217 @@
+//! Product lists: browsing (the whole catalog, a category, the featured shelf) and search.
+//!
+//! Browsing costs the same at any catalog size: each sort has a partial index holding only
+//! listed products, the cheapest price lives on the product (kept by triggers) and the
+//! totals come from the `listing_counts` counters, so a page reads its 24 rows and no more.
+//! Search ranks only what it matched: words first, and the typo-tolerant trigram match only
+//! when the words find nothing.
+
+use super::Catalog;
+use types::{AppError, Money, ProductPage, ProductQuery, ProductSummary, Slug};
+
+impl Catalog {
+    /// One page of active products matching `query`, straight from Postgres.
+    pub(super) async fn list(
+        &self,
+        query: &ProductQuery,
+        featured_only: bool,
+    ) -> Result<ProductPage, AppError> {
+        let (items, total) = match query.q.as_deref() {
+            None => self.browse(query, featured_only).await?,
+            Some(q) => {
+                let found = self.search(q, query, featured_only, false).await?;
+                if found.1 > 0 {
+                    found
+                } else {
+                    self.search(q, query, featured_only, true).await?
+                }
+            }
+        };
+        Ok(ProductPage {
+            items,
+            page: query.page,
+            per_page: query.per_page,
+            total,
+        })
+    }
+
+    /// A page of a category or of the whole catalog, in one statement. Planned with its
+    /// values, the sort keys that do not apply fold away and Postgres walks the one index
+    /// for this sort and scope. A generic plan could use no index at all, so its estimate is
+    /// far above these and Postgres keeps planning each execution with the values.
+    #[tracing::instrument(name = "catalog.browse", skip_all, fields(sort = query.sort.as_str()))]
+    async fn browse(
+        &self,
+        query: &ProductQuery,
+        featured_only: bool,
+    ) -> Result<(Vec<ProductSummary>, i64), AppError> {
+        let rows = sqlx::query!(
+            r#"SELECT t.total AS "total!", page.slug AS "slug?", page.name AS "name?",
+                      page.image_url, page.min_price AS "price?", page.price_currency AS "currency?",
+                      (SELECT slug FROM categories WHERE id = page.category_id) AS "category?",
+                      EXISTS (SELECT 1 FROM variants v WHERE v.product_id = page.id AND v.stock > 0)
+                        AS "in_stock!"
+               FROM (SELECT coalesce(sum(CASE WHEN $2 THEN lc.featured ELSE lc.listed END), 0)::int8
+                              AS total
+                       FROM listing_counts lc
+                      WHERE $1::text IS NULL
+                         OR lc.category_id = (SELECT id FROM categories WHERE slug = $1)) t
+               LEFT JOIN LATERAL (
+                   SELECT p.id, p.slug, p.name, COALESCE(p.thumb_url, p.image_url) AS image_url,
+                          p.category_id, p.min_price, p.price_currency, p.created_at,
+                          lower(p.name) AS name_key
+                     FROM products p
+                    WHERE p.active AND p.min_price IS NOT NULL
+                      AND ($1::text IS NULL
+                           OR p.category_id = (SELECT id FROM categories WHERE slug = $1))
+                      AND (NOT $2 OR p.featured)
+                    ORDER BY
+                      CASE WHEN $3 = 'price_asc' THEN p.min_price END ASC,
+                      CASE WHEN $3 = 'price_desc' THEN p.min_price END DESC,
+                      CASE WHEN $3 = 'name' THEN lower(p.name) END ASC,
+                      p.created_at DESC, p.id DESC
+                    LIMIT $4 OFFSET $5
+               ) page ON true
+               ORDER BY
+                 CASE WHEN $3 = 'price_asc' THEN page.min_price END ASC,
+                 CASE WHEN $3 = 'price_desc' THEN page.min_price END DESC,
+                 CASE WHEN $3 = 'name' THEN page.name_key END ASC,
+                 page.created_at DESC, page.id DESC"#,
+            query.category.as_ref().map(Slug::as_str),
+            featured_only,
+            query.sort.as_str(),
+            i64::from(query.per_page),
+            query.offset(),
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let total = rows.first().map_or(0, |r| r.total);
+        let items = rows
+            .into_iter()
+            .filter_map(|r| {
+                let (slug, name, price, currency, category) =
+                    (r.slug?, r.name?, r.price?, r.currency?, r.category?);
+                Some(
+                    Money::from_row(price, &currency).map(|price| ProductSummary {
+                        slug,
+                        name,
+                        price,
+                        image_url: r.image_url,
+                        in_stock: r.in_stock,
+                        category,
+                    }),
+                )
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok((items, total))
+    }
+
+    /// A page of search results. `fuzzy` off matches the words (stemmed full text); on, it
+    /// matches names by trigram similarity (typos) and by their letters run together
+    /// (compounds: "tshirt" is "T-Shirt").
+    #[tracing::instrument(name = "catalog.search", skip_all, fields(fuzzy))]
+    async fn search(
+        &self,
+        q: &str,
+        query: &ProductQuery,
+        featured_only: bool,
+        fuzzy: bool,
+    ) -> Result<(Vec<ProductSummary>, i64), AppError> {
+        let compact = fuzzy.then(|| compact_term(q)).flatten();
+        let rows = sqlx::query!(
+            r#"WITH q AS (SELECT websearch_to_tsquery('english', $2::text) AS ts)
+               SELECT page.slug, page.name, page.image_url, page.min_price AS "price!",
+                      page.price_currency AS "currency!", page.total AS "total!",
+                      (SELECT slug FROM categories WHERE id = page.category_id) AS "category!",
+                      EXISTS (SELECT 1 FROM variants v WHERE v.product_id = page.id AND v.stock > 0)
+                        AS "in_stock!"
+               FROM (
+                   SELECT p.id, p.slug, p.name, COALESCE(p.thumb_url, p.image_url) AS image_url,
+                          p.category_id, p.min_price, p.price_currency,
+                          count(*) OVER () AS total,
+                          row_number() OVER (ORDER BY
+                            CASE WHEN $3 = 'relevance'
+                                 THEN CASE WHEN $8 THEN similarity(p.name, $2)
+                                           ELSE ts_rank(p.search, q.ts) END END DESC NULLS LAST,
+                            CASE WHEN $3 = 'price_asc' THEN p.min_price END ASC,
+                            CASE WHEN $3 = 'price_desc' THEN p.min_price END DESC,
+                            CASE WHEN $3 = 'name' THEN lower(p.name) END ASC,
+                            p.created_at DESC, p.id DESC) AS n
+                     FROM products p CROSS JOIN q
+                    WHERE p.active AND p.min_price IS NOT NULL
+                      AND ($1::text IS NULL
+                           OR p.category_id = (SELECT id FROM categories WHERE slug = $1))
+                      AND (NOT $6 OR p.featured)
+                      AND CASE WHEN $8
+                               THEN p.name % $2 OR $2 <% p.name
+                                    OR p.search_compact LIKE '%' || $7::text || '%'
+                               ELSE p.search @@ q.ts END
+                    ORDER BY n
+                    LIMIT $4 OFFSET $5
+               ) page
+               ORDER BY page.n"#,
+            query.category.as_ref().map(Slug::as_str),
+            q,
+            query.sort.as_str(),
+            i64::from(query.per_page),
+            query.offset(),
+            featured_only,
+            compact.as_deref(),
+            fuzzy,
+        )
+        .fetch_all(&self.db)
+        .await?;
+        let mut total = rows.first().map_or(0, |r| r.total);
+        if rows.is_empty() && query.page > 1 {
+            // Past the last page there is no row to carry the count; ask page one for it.
+            let first = ProductQuery {
+                page: 1,
+                per_page: 1,
+                ..query.clone()
+            };
+            total = Box::pin(self.search(q, &first, featured_only, fuzzy))
+                .await?
+                .1;
+        }
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(ProductSummary {
+                    slug: r.slug,
+                    name: r.name,
+                    price: Money::from_row(r.price, &r.currency)?,
+                    image_url: r.image_url,
+                    in_stock: r.in_stock,
+                    category: r.category,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok((items, total))
+    }
+}
+
+/// The search text with everything but letters and digits removed, lower-cased, as the
+/// `search_compact` column holds names: "t shirt" and "T-Shirt" are both "tshirt". `None`
+/// under three characters, where a substring would match nearly everything.
+fn compact_term(q: &str) -> Option<String> {
+    let compact: String = q
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (compact.chars().count() >= 3).then_some(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_term;
+
+    #[test]
+    fn compound_search_terms_lose_their_separators_and_short_ones_are_dropped() {
+        assert_eq!(compact_term("T-Shirt").as_deref(), Some("tshirt"));
+        assert_eq!(compact_term("t shirt").as_deref(), Some("tshirt"));
+        assert_eq!(compact_term("tshirt").as_deref(), Some("tshirt"));
+        assert_eq!(compact_term("a-b"), None);
+        assert_eq!(compact_term("%_%"), None);
+    }
+}
