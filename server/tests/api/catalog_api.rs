@@ -1,17 +1,8 @@
 //! The catalog JSON API of the contract, against real Postgres and Redis.
 
-use crate::common::spawn_seeded;
+use crate::common::{slugs, spawn_seeded};
 use serde_json::Value;
 use sqlx::PgPool;
-
-fn slugs(body: &Value) -> Vec<String> {
-    body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|p| p["slug"].as_str().expect("slug").to_owned())
-        .collect()
-}
 
 fn prices(body: &Value) -> Vec<i64> {
     body["items"]

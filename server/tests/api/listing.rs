@@ -3,18 +3,9 @@
 //! Each expectation is checked against a plain aggregate over the variants, so a counter or
 //! a kept price that drifts from the truth fails here.
 
-use crate::common::{seed, spawn_with, TestApp};
-use serde_json::{json, Value};
+use crate::common::{seed, slugs, spawn_with, TestApp};
+use serde_json::json;
 use sqlx::PgPool;
-
-fn slugs(body: &Value) -> Vec<String> {
-    body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|p| p["slug"].as_str().expect("slug").to_owned())
-        .collect()
-}
 
 /// What the listings must say, computed the slow way from the rows themselves.
 async fn truth(db: &PgPool) -> Vec<(String, i64)> {

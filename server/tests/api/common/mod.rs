@@ -86,6 +86,16 @@ pub fn test_config(overrides: &[(&str, &str)], media_dir: &std::path::Path) -> C
     Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid")
 }
 
+/// The slugs of a product listing's items, in order.
+pub fn slugs(body: &serde_json::Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["slug"].as_str().expect("slug").to_owned())
+        .collect()
+}
+
 /// Seeds `per_category` products in each of the 10 demo categories.
 pub async fn seed(db: &PgPool, media_dir: &std::path::Path, per_category: usize) {
     let media = domain::media::MediaStore::from_url(&format!("file://{}", media_dir.display()))
