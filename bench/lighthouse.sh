@@ -50,7 +50,7 @@ for _ in $(seq 1 60); do curl -fs "$base/ready" >/dev/null 2>&1 && break; sleep 
 jar="$OUT/cookies.txt"
 curl -fs -c "$jar" -o /dev/null -H 'content-type: application/json' \
   -d '{"sku":"CLASSIC-MUG-STANDARD","quantity":1}' "$base/api/cart/items"
-cookie="$(awk '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")"
+cookie="$(sed 's/^#HttpOnly_//' "$jar" | awk '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }')"
 [ -n "$cookie" ] || die "no session cookie from the cart"
 headers="$OUT/headers.json"
 printf '{"Cookie": "%s"}' "$cookie" > "$headers"
