@@ -9,12 +9,12 @@ import sys
 url = sys.argv[1]
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 src = open(os.path.join(root, "domain/src/catalog/listing.rs")).read()
-browse, search = re.findall(r'sqlx::query!\(\s*r#"(.*?)"#', src, re.S)[:2]
+browse, correct, search = re.findall(r'sqlx::query(?:_scalar)?!\(\s*r#"(.*?)"#', src, re.S)[:3]
 
 
 def plain(sql):
     # sqlx's column annotations (`AS "total!"`) are not SQL names Postgres would keep.
-    return re.sub(r'AS "([a-z_]+)[!?]"', r"AS \1", sql)
+    return re.sub(r'AS "([a-z_]+)[!?]?"', r"AS \1", sql)
 
 
 CASES = [
@@ -23,12 +23,15 @@ CASES = [
     ("browse: a category, by price", "browse", "('outdoor', false, 'price_asc', 24, 0)"),
     ("browse: whole catalog, by name, page 10", "browse", "(NULL, false, 'name', 24, 216)"),
     ("browse: featured (the home page)", "browse", "(NULL, true, 'newest', 8, 0)"),
-    ("search: words", "search", "(NULL, 'alpine tent', 'relevance', 24, 0, false, NULL, false)"),
-    ("search: typo fallback", "search", "(NULL, 'alpine tnet', 'relevance', 24, 0, false, 'alpinetnet', true)"),
+    ("search: words", "search", "(NULL, 'alpine tent', 'relevance', 24, 0, false, NULL)"),
+    ("search, typo fallback: correcting the words", "correct", "('alpine tnet')"),
+    ("search, typo fallback: the corrected words or the compound", "search",
+     "(NULL, 'alpine tent', 'relevance', 24, 0, false, 'alpinetnet')"),
 ]
 script = [
     f"PREPARE browse(text, bool, text, int8, int8) AS {plain(browse)};",
-    f"PREPARE search(text, text, text, int8, int8, bool, text, bool) AS {plain(search)};",
+    f"PREPARE correct(text) AS {plain(correct)};",
+    f"PREPARE search(text, text, text, int8, int8, bool, text) AS {plain(search)};",
 ]
 for title, stmt, args in CASES:
     script.append(f"\\echo '## {title}'")

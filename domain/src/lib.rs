@@ -118,6 +118,8 @@ pub struct ServiceSet {
     pub admin: admin::Admin,
     /// Feature flags.
     pub flags: flags::Flags,
+    /// After-commit announcements of the checkouts' stock and outbox writes.
+    pub announcer: coherence::Announcer,
     /// Whether this is production.
     pub production: bool,
 }
@@ -153,7 +155,8 @@ impl Services {
             settings.pricing.hold,
         );
         let catalog = Catalog::new(db.clone(), settings.catalog_ttl);
-        let orders = orders::Orders::new(db.clone(), settings.pricing.clone());
+        let announcer = coherence::Announcer::default();
+        let orders = orders::Orders::new(db.clone(), settings.pricing.clone(), announcer.clone());
         let admin = admin::Admin::new(db.clone(), orders.clone());
         let flags = flags::Flags::new(db.clone(), settings.catalog_ttl);
         let accounts = Accounts::new(
@@ -177,6 +180,7 @@ impl Services {
             ),
             access: accounts::Access::new(accounts.clone(), limiter.clone()),
             flags,
+            announcer,
             catalog,
             orders,
             payments,

@@ -218,6 +218,7 @@ impl Application {
         let caches = domain::coherence::Caches {
             catalog: services.catalog.clone(),
             flags: services.flags.clone(),
+            announcer: services.announcer.clone(),
         };
         let lifecycle = Lifecycle::default();
         let state = AppState {
@@ -288,6 +289,11 @@ impl Application {
                 rx.clone(),
             ))
         });
+        let announcer = tokio::spawn(domain::coherence::announce(
+            self.db.clone(),
+            self.caches.announcer.clone(),
+            rx.clone(),
+        ));
         let follower = tokio::spawn(domain::coherence::follow(
             self.db.clone(),
             self.caches,
@@ -360,7 +366,7 @@ impl Application {
                 .chain(expirer)
                 .chain(retention)
                 .chain(metrics)
-                .chain([follower])
+                .chain([follower, announcer])
             {
                 let _ = job.await;
             }

@@ -3,8 +3,9 @@
 //! Browsing costs the same at any catalog size: each sort has a partial index holding only
 //! listed products, the cheapest price lives on the product (kept by triggers) and the
 //! totals come from the `listing_counts` counters, so a page reads its 24 rows and no more.
-//! Search ranks only what it matched: words first, and the typo-tolerant trigram match only
-//! when the words find nothing.
+//! Search ranks only what it matched: words first, and only when they find nothing, the
+//! words corrected against the catalog's own vocabulary (typos) together with the letters
+//! run together (compounds).
 
 use super::Catalog;
 use types::{AppError, Money, ProductPage, ProductQuery, ProductSummary, Slug};
@@ -19,11 +20,14 @@ impl Catalog {
         let (items, total) = match query.q.as_deref() {
             None => self.browse(query, featured_only).await?,
             Some(q) => {
-                let found = self.search(q, query, featured_only, false).await?;
+                let found = self.search(q, None, query, featured_only).await?;
                 if found.1 > 0 {
                     found
                 } else {
-                    self.search(q, query, featured_only, true).await?
+                    let corrected = self.correct_typos(q).await?;
+                    let compact = compact_term(q);
+                    self.search(&corrected, compact.as_deref(), query, featured_only)
+                        .await?
                 }
             }
         };
@@ -106,18 +110,46 @@ impl Catalog {
         Ok((items, total))
     }
 
-    /// A page of search results. `fuzzy` off matches the words (stemmed full text); on, it
-    /// matches names by trigram similarity (typos) and by their letters run together
-    /// (compounds: "tshirt" is "T-Shirt").
-    #[tracing::instrument(name = "catalog.search", skip_all, fields(fuzzy))]
+    /// The shopper's words, each replaced by the nearest word the catalog uses when it is
+    /// not one: at most one edit away for words of up to four letters and two beyond, a swap
+    /// of neighbours counting as one. Ties go to the word with the same first letter, then
+    /// to the one more products use. Words with digits or under three letters stay as typed.
+    #[tracing::instrument(name = "catalog.correct_typos", skip_all)]
+    async fn correct_typos(&self, q: &str) -> Result<String, AppError> {
+        let corrected = sqlx::query_scalar!(
+            r#"SELECT string_agg(coalesce(fix.word, t.w), ' ' ORDER BY t.n) AS "corrected"
+                 FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') WITH ORDINALITY AS t(w, n)
+                 LEFT JOIN LATERAL (
+                     SELECT c.word
+                       FROM (SELECT l.word, l.uses,
+                                    search_typo_distance(t.w, l.word,
+                                        levenshtein_less_equal(t.w, l.word, 2)) AS d
+                               FROM search_lexicon l
+                              WHERE length(l.word) BETWEEN length(t.w) - 2 AND length(t.w) + 2
+                                AND levenshtein_less_equal(t.w, l.word, 2) <= 2) c
+                      WHERE c.d <= CASE WHEN length(t.w) <= 4 THEN 1 ELSE 2 END
+                      ORDER BY c.d, left(c.word, 1) = left(t.w, 1) DESC, c.uses DESC, c.word
+                      LIMIT 1
+                 ) fix ON length(t.w) >= 3 AND t.w ~ '^[[:alpha:]]+$'
+                WHERE t.w <> ''"#,
+            q,
+        )
+        .fetch_one(&self.db)
+        .await?;
+        Ok(corrected.unwrap_or_default())
+    }
+
+    /// A page of search results: products whose text holds `words` (stemmed full text) or,
+    /// given `compact`, whose name holds those letters run together ("tshirt" is
+    /// "T-Shirt"). Compound matches rank first, then by full-text rank.
+    #[tracing::instrument(name = "catalog.search", skip_all, fields(compound = compact.is_some()))]
     async fn search(
         &self,
-        q: &str,
+        words: &str,
+        compact: Option<&str>,
         query: &ProductQuery,
         featured_only: bool,
-        fuzzy: bool,
     ) -> Result<(Vec<ProductSummary>, i64), AppError> {
-        let compact = fuzzy.then(|| compact_term(q)).flatten();
         let rows = sqlx::query!(
             r#"WITH q AS (SELECT websearch_to_tsquery('english', $2::text) AS ts)
                SELECT page.slug, page.name, page.image_url, page.min_price AS "price!",
@@ -131,8 +163,10 @@ impl Catalog {
                           count(*) OVER () AS total,
                           row_number() OVER (ORDER BY
                             CASE WHEN $3 = 'relevance'
-                                 THEN CASE WHEN $8 THEN similarity(p.name, $2)
-                                           ELSE ts_rank(p.search, q.ts) END END DESC NULLS LAST,
+                                 THEN p.search_compact LIKE '%' || $7::text || '%' END
+                              DESC NULLS LAST,
+                            CASE WHEN $3 = 'relevance' THEN ts_rank(p.search, q.ts) END
+                              DESC NULLS LAST,
                             CASE WHEN $3 = 'price_asc' THEN p.min_price END ASC,
                             CASE WHEN $3 = 'price_desc' THEN p.min_price END DESC,
                             CASE WHEN $3 = 'name' THEN lower(p.name) END ASC,
@@ -142,22 +176,20 @@ impl Catalog {
                       AND ($1::text IS NULL
                            OR p.category_id = (SELECT id FROM categories WHERE slug = $1))
                       AND (NOT $6 OR p.featured)
-                      AND CASE WHEN $8
-                               THEN p.name % $2 OR $2 <% p.name
-                                    OR p.search_compact LIKE '%' || $7::text || '%'
-                               ELSE p.search @@ q.ts END
+                      AND (p.search @@ q.ts
+                           OR ($7::text IS NOT NULL
+                               AND p.search_compact LIKE '%' || $7::text || '%'))
                     ORDER BY n
                     LIMIT $4 OFFSET $5
                ) page
                ORDER BY page.n"#,
             query.category.as_ref().map(Slug::as_str),
-            q,
+            words,
             query.sort.as_str(),
             i64::from(query.per_page),
             query.offset(),
             featured_only,
-            compact.as_deref(),
-            fuzzy,
+            compact,
         )
         .fetch_all(&self.db)
         .await?;
@@ -169,7 +201,7 @@ impl Catalog {
                 per_page: 1,
                 ..query.clone()
             };
-            total = Box::pin(self.search(q, &first, featured_only, fuzzy))
+            total = Box::pin(self.search(words, compact, &first, featured_only))
                 .await?
                 .1;
         }

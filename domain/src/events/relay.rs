@@ -17,8 +17,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use types::AppError;
 
-/// The channel the outbox's insert trigger notifies on commit.
-const CHANNEL: &str = "bazaar_outbox";
+/// The channel the outbox's insert trigger notifies on commit (and the checkout's
+/// [`crate::coherence::Announcer`] just after).
+pub const CHANNEL: &str = "bazaar_outbox";
 /// Rows read per query.
 const BATCH: i64 = 512;
 /// Without a notification, how often a replica looks anyway (and a follower tries the lock).

@@ -2,6 +2,7 @@
 //! records the `order_created` event), reading them, moving them through the status
 //! machine, and expiring unpaid ones.
 
+use crate::coherence::Announcer;
 use crate::outbox;
 use moves::release_stock;
 use serde_json::json;
@@ -52,17 +53,26 @@ pub struct Orders {
     db: PgPool,
     /// Shipping and tax rules.
     pub pricing: Pricing,
+    announcer: Announcer,
 }
 
 impl Orders {
-    /// The service.
-    pub fn new(db: PgPool, pricing: Pricing) -> Self {
-        Orders { db, pricing }
+    /// The service; `announcer` tells the other replicas about each placed order.
+    pub fn new(db: PgPool, pricing: Pricing, announcer: Announcer) -> Self {
+        Orders {
+            db,
+            pricing,
+            announcer,
+        }
     }
 
     /// Places an order, all or nothing. Stock is taken with a conditional decrement per
     /// line (in SKU order, so concurrent checkouts never deadlock); if any line is short,
     /// nothing is reserved and the 409 names every short line.
+    ///
+    /// The commit does not wait for the disk: the next synchronous commit flushes the WAL
+    /// past it, and [`crate::checkout::Checkout::place`] answers only after one (the
+    /// payment session's). A crash in between loses an order no shopper was told of.
     #[tracing::instrument(name = "orders.place", skip_all, fields(scope = %input.scope, lines = input.lines.len()))]
     pub async fn place(&self, input: &PlaceOrder) -> Result<Placed, AppError> {
         if let Some(existing) = self
@@ -78,6 +88,15 @@ impl Orders {
         lines.sort();
         let skus: Vec<String> = lines.iter().map(|l| l.sku.to_string()).collect();
         let mut tx = self.db.begin().await?;
+        // For this transaction only: no NOTIFY at commit (that would queue every checkout
+        // behind one lock; the announcer tells the replicas just after), and a commit that
+        // does not wait for its WAL flush, so a popular SKU's row unlocks at once.
+        sqlx::query_scalar!(
+            r#"SELECT set_config('bazaar.notify', 'deferred', true)
+                      || set_config('synchronous_commit', 'off', true) AS "set!""#
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         let prices = sqlx::query!(
             r#"SELECT v.sku, p.name AS product, v.name AS variant, v.price_amount, v.currency
                FROM variants v JOIN products p ON p.id = v.product_id
@@ -226,6 +245,7 @@ impl Orders {
         }
 
         tx.commit().await?;
+        self.announcer.committed();
         let order = self
             .get(&order_id.to_string())
             .await?

@@ -365,7 +365,7 @@ async fn an_expired_reservation_returns_stock_once_even_with_two_workers(db: PgP
         .await
         .expect("no session");
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let a = domain::orders::Orders::new(app.db.clone(), Default::default());
+    let a = domain::orders::Orders::new(app.db.clone(), Default::default(), Default::default());
     let b = a.clone();
     let (x, y) = tokio::join!(a.expire_unpaid(), b.expire_unpaid());
     assert_eq!(x.expect("a") + y.expect("b"), 1, "one worker expires it");
@@ -449,7 +449,8 @@ async fn the_status_machine_refuses_illegal_moves_with_409(db: PgPool) {
     ann.add(MUG, 2).await;
     let (_, placed) = ann.checkout("k", guest_checkout()).await;
     let id = placed["order_id"].as_str().expect("id");
-    let orders = domain::orders::Orders::new(app.db.clone(), Default::default());
+    let orders =
+        domain::orders::Orders::new(app.db.clone(), Default::default(), Default::default());
     use types::OrderStatus::*;
     assert_eq!(
         orders
@@ -680,4 +681,71 @@ async fn a_total_past_i64_is_a_409_that_writes_nothing_and_admin_prices_are_boun
         )
         .await;
     assert_eq!(status, 200, "the bound itself is a price: {body}");
+}
+
+/// A guest order of one mug, for placing through the domain directly.
+fn mug_order(key: &str) -> domain::orders::PlaceOrder {
+    domain::orders::PlaceOrder {
+        scope: format!("guest:{key}"),
+        user_id: None,
+        email: types::Email::parse("guest@example.com").expect("email"),
+        address: serde_json::from_value(address()).expect("address"),
+        method: types::ShippingMethod::Standard,
+        idempotency_key: types::IdempotencyKey::parse(key).expect("key"),
+        lines: vec![types::CartLine {
+            sku: types::Sku::parse(MUG).expect("sku"),
+            quantity: types::Quantity::new(1).expect("quantity"),
+        }],
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_checkout_commits_without_notifying_and_the_announcer_tells_every_replica_after(
+    db: PgPool,
+) {
+    // No outbox worker: its own writes would notify while this listens.
+    let app = crate::common::spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    crate::common::seed(&app.db, &app.media_dir, 3).await;
+    set_stock(&app.db, MUG, 100).await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.db)
+        .await
+        .expect("listener");
+    listener
+        .listen_all(["bazaar_cache", "bazaar_outbox"])
+        .await
+        .expect("listen");
+    // Placed with an announcer nobody sends for, the order's own commit is silent: a
+    // NOTIFY there would queue every checkout behind one lock.
+    let silent =
+        domain::orders::Orders::new(app.db.clone(), Default::default(), Default::default());
+    let placed = silent.place(&mug_order("silent-1")).await.expect("placed");
+    assert!(placed.created);
+    assert_eq!(stock(&app.db, MUG).await, 99);
+    let heard = tokio::time::timeout(Duration::from_millis(500), listener.recv()).await;
+    assert!(heard.is_err(), "the checkout's commit notified: {heard:?}");
+
+    // Through the app, whose announcer runs, the cache and the relay hear of it at once.
+    let mut ann = Shopper::new(&app);
+    ann.add(MUG, 1).await;
+    assert_eq!(ann.checkout("k", guest_checkout()).await.0, 201);
+    let mut channels = std::collections::BTreeSet::new();
+    while channels.len() < 2 {
+        let note = tokio::time::timeout(Duration::from_secs(1), listener.recv())
+            .await
+            .expect("announced within a second")
+            .expect("notification");
+        channels.insert(note.channel().to_owned());
+    }
+    assert_eq!(
+        channels.into_iter().collect::<Vec<_>>(),
+        ["bazaar_cache", "bazaar_outbox"]
+    );
+
+    // Any other write still notifies at commit, plain SQL included.
+    set_stock(&app.db, MUG, 50).await;
+    let note = tokio::time::timeout(Duration::from_secs(1), listener.recv())
+        .await
+        .expect("a stock edit notifies")
+        .expect("notification");
+    assert_eq!(note.channel(), "bazaar_cache");
 }

@@ -215,12 +215,13 @@ async fn search_prefers_the_words_and_falls_back_to_typos_only_when_they_find_no
         slugs(&tents).iter().all(|s| s.contains("alpine-tent")),
         "{tents}"
     );
-    // A typo finds the same line through the trigram fallback.
+    // A typo, swapped letters included, is corrected to the catalog's word and finds
+    // exactly what the right words find, not every name that looks a little alike.
     let (_, typo) = app.get_json("/api/catalog/products?q=alpine+tnet").await;
-    assert!(
-        slugs(&typo).iter().any(|s| s.starts_with("alpine-tent")),
-        "{typo}"
-    );
+    assert_eq!(typo["total"].as_i64(), Some(exact), "{typo}");
+    assert_eq!(slugs(&typo), slugs(&tents));
+    let (_, typo) = app.get_json("/api/catalog/products?q=alpnie+tetn").await;
+    assert_eq!(typo["total"].as_i64(), Some(exact), "{typo}");
     // Past the last page the total is still the count of matches.
     let (status, past) = app
         .get_json("/api/catalog/products?q=alpine+tent&page=50")
@@ -233,4 +234,85 @@ async fn search_prefers_the_words_and_falls_back_to_typos_only_when_they_find_no
         ),
         (Some(0), Some(exact))
     );
+}
+
+/// The typo vocabulary, the slow way: every word of every product's name and description.
+async fn vocabulary(db: &PgPool) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    let kept = sqlx::query!(r#"SELECT word, uses FROM search_lexicon ORDER BY word"#)
+        .fetch_all(db)
+        .await
+        .expect("lexicon")
+        .into_iter()
+        .map(|r| (r.word, r.uses))
+        .collect();
+    let truth = sqlx::query!(
+        r#"SELECT w AS "word!", count(*) AS "uses!"
+             FROM products, unnest(search_words(name, description)) AS w
+            GROUP BY w ORDER BY w"#
+    )
+    .fetch_all(db)
+    .await
+    .expect("truth")
+    .into_iter()
+    .map(|r| (r.word, r.uses))
+    .collect();
+    (kept, truth)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn typo_vocabulary_follows_every_write_so_a_renamed_product_is_found_by_its_new_name(
+    db: PgPool,
+) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    seed(&app.db, &app.media_dir, 3).await;
+    let admin = app.admin("boss@example.com").await;
+    let (kept, truth) = vocabulary(&app.db).await;
+    assert!(!kept.is_empty());
+    assert_eq!(kept, truth);
+
+    let body = json!({
+        "name": "Obsidian Lantern", "description": "Warm light.", "category": "outdoor",
+        "active": true,
+        "variants": [{"sku": "LANTERN-1", "name": "One", "price": {"amount": 900, "currency": "USD"}, "stock": 3}]
+    });
+    let (status, created) = app
+        .call("POST", "/api/admin/products", &admin, Some(body))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let (_, found) = app
+        .get_json("/api/catalog/products?q=obsidain+lantren")
+        .await;
+    assert_eq!(slugs(&found), ["obsidian-lantern"], "{found}");
+
+    // Renamed, the old word leaves the vocabulary and the new one corrects typos.
+    let (status, edited) = app
+        .call(
+            "PATCH",
+            "/api/admin/products/obsidian-lantern",
+            &admin,
+            Some(json!({"name": "Copper Lantern"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    let (kept, truth) = vocabulary(&app.db).await;
+    assert_eq!(kept, truth);
+    assert!(!kept.iter().any(|(w, _)| w == "obsidian"), "{kept:?}");
+    let (_, found) = app.get_json("/api/catalog/products?q=coppre+lantern").await;
+    assert_eq!(slugs(&found), ["obsidian-lantern"], "{found}");
+
+    // A price refresh writes the product row without touching a word; deleting rows does.
+    sqlx::query!("UPDATE variants SET price_amount = price_amount + 1")
+        .execute(&app.db)
+        .await
+        .expect("reprice");
+    sqlx::query!("DELETE FROM variants WHERE product_id IN (SELECT id FROM products WHERE slug LIKE 'classic-%')")
+        .execute(&app.db)
+        .await
+        .expect("delete variants");
+    sqlx::query!("DELETE FROM products WHERE slug LIKE 'classic-%'")
+        .execute(&app.db)
+        .await
+        .expect("delete products");
+    let (kept, truth) = vocabulary(&app.db).await;
+    assert_eq!(kept, truth);
 }

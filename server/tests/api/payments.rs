@@ -475,7 +475,8 @@ async fn an_order_past_its_hold_closes_its_session_and_releases_stock(db: PgPool
     let session = session_of(&placed);
     tokio::time::sleep(Duration::from_millis(1200)).await;
 
-    let orders = domain::orders::Orders::new(app.db.clone(), Default::default());
+    let orders =
+        domain::orders::Orders::new(app.db.clone(), Default::default(), Default::default());
     assert_eq!(
         payments_of(&app)
             .expire_overdue(&orders)
