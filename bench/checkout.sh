@@ -10,8 +10,8 @@
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
-# shellcheck source=scripts/lib.sh
-source "$BAZAAR_ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$BAZAAR_ROOT/bench/lib.sh"
 cd "$BAZAAR_ROOT"
 
 DURATION="${DURATION:-10}"
@@ -25,12 +25,8 @@ mkdir -p "$OUT"
 ensure_rust_tools
 ensure_postgres
 ensure_redis
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-fi
+release_build
 cargo build --release -p loadgen
-server="$CARGO_TARGET_DIR/release/server"
 loadgen="$CARGO_TARGET_DIR/release/loadgen"
 
 # A throwaway cluster owned by the postgres account (initdb refuses root), trust auth on
@@ -41,7 +37,7 @@ chown postgres "$data"
 media="$(mktemp -d)"
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
   runuser -u postgres -- "$pgbin/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$data" "$media"
 }
@@ -72,7 +68,7 @@ for r in $(seq 1 "$ROUNDS"); do
     -c 'SELECT pg_stat_reset()' >/dev/null
   before="$(psql "$DATABASE_URL" -qAt -c 'SELECT count(*) FROM orders')"
   say "checkout: round $r/$ROUNDS"
-  echo "$("$loadgen" checkout --url "$url" --connections "$CONNECTIONS" --duration "$DURATION")" >> "$lg"
+  "$loadgen" checkout --url "$url" --connections "$CONNECTIONS" --duration "$DURATION" >> "$lg"
 done
 after="$(psql "$DATABASE_URL" -qAt -c 'SELECT count(*) FROM orders')"
 orders=$((after - before))

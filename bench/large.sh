@@ -10,8 +10,8 @@
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
-# shellcheck source=scripts/lib.sh
-source "$BAZAAR_ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$BAZAAR_ROOT/bench/lib.sh"
 cd "$BAZAAR_ROOT"
 
 PRODUCTS="${PRODUCTS:-100000}"
@@ -26,11 +26,7 @@ command -v wrk >/dev/null || apt_install wrk
 ensure_rust_tools
 ensure_postgres
 ensure_redis
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-fi
-server="$CARGO_TARGET_DIR/release/server"
+release_build
 
 declare -a names=("catalog list API" "category page HTML" "category API, by price" "search API" "typo search API")
 declare -a paths=("/api/catalog/products" "/categories/outdoor" "/api/catalog/products?category=outdoor&sort=price_asc"

@@ -8,8 +8,8 @@
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
-# shellcheck source=scripts/lib.sh
-source "$BAZAAR_ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$BAZAAR_ROOT/bench/lib.sh"
 cd "$BAZAAR_ROOT"
 
 LIGHTHOUSE_VERSION=12.8.2
@@ -29,16 +29,12 @@ if ! "$lh" --version 2>/dev/null | grep -qx "$LIGHTHOUSE_VERSION"; then
   say "installing lighthouse $LIGHTHOUSE_VERSION (npm, once per machine)"
   (cd "$TOOLS" && npm install --no-audit --no-fund --loglevel=error "lighthouse@$LIGHTHOUSE_VERSION")
 fi
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-fi
+release_build
 
 psql "$BAZAAR_DB_BASE/postgres" -qc 'DROP DATABASE IF EXISTS bazaar_lighthouse WITH (FORCE)' -c 'CREATE DATABASE bazaar_lighthouse'
 media="$(mktemp -d)"
 export DATABASE_URL="$BAZAAR_DB_BASE/bazaar_lighthouse" LEPTOS_SITE_ROOT="$BAZAAR_ROOT/target/site" \
   LEPTOS_SITE_ADDR="127.0.0.1:$PORT" MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn
-server="$CARGO_TARGET_DIR/release/server"
 "$server" seed 2>/dev/null
 "$server" serve > "$OUT/server.log" 2>&1 &
 pid=$!

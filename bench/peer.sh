@@ -11,8 +11,8 @@
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
-# shellcheck source=scripts/lib.sh
-source "$BAZAAR_ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$BAZAAR_ROOT/bench/lib.sh"
 cd "$BAZAAR_ROOT"
 
 PEERS="${PEERS_DIR:-$BAZAAR_ROOT/../shared/peers}"

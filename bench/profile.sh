@@ -8,14 +8,14 @@
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
-# shellcheck source=scripts/lib.sh
-source "$BAZAAR_ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$BAZAAR_ROOT/bench/lib.sh"
 cd "$BAZAAR_ROOT"
 
 PROFILE_PATH="${PROFILE_PATH:-/products/classic-t-shirt}"
 DURATION="${DURATION:-15}"
 CONNECTIONS="${CONNECTIONS:-32}"
-PORT="${BENCH_PORT:-3240}"
+PORT="${BENCH_PORT:-3250}"
 OUT="${BENCH_OUT:-$BAZAAR_ROOT/bench/results}"
 mkdir -p "$OUT"
 
@@ -24,11 +24,7 @@ command -v perf >/dev/null || apt_install linux-perf
 ensure_rust_tools
 ensure_postgres
 ensure_redis
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-fi
-server="$CARGO_TARGET_DIR/release/server"
+release_build
 
 psql "$BAZAAR_DB_BASE/postgres" -qc 'DROP DATABASE IF EXISTS bazaar_profile WITH (FORCE)' -c 'CREATE DATABASE bazaar_profile'
 media="$(mktemp -d)"
@@ -49,9 +45,9 @@ perf record -F 999 -p "$pid" -o "$data" -- sleep "$DURATION" 2>/dev/null &
 rec=$!
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" > "$OUT/profile-wrk.txt"
 wait "$rec" || true
-perf report -i "$data" --stdio --no-children --sort dso,symbol --percent-limit 0.3 2>/dev/null \
-  | grep -v '^#' | sed '/^$/d' > "$OUT/profile.txt"
+perf report -i "$data" --stdio --no-children -F overhead,dso,sym --percent-limit 0.3 2>/dev/null \
+  | grep -v '^#' | sed -e 's/ *$//' -e '/^$/d' > "$OUT/profile.txt"
 # Every sample, not just the top, so the groups add up to 100 %.
-perf report -i "$data" --stdio --no-children --sort dso,symbol 2>/dev/null | grep -v '^#' | sed '/^$/d' \
+perf report -i "$data" --stdio --no-children -F overhead,dso,sym 2>/dev/null | grep -v '^#' | sed '/^$/d' \
   | python3 "$BAZAAR_ROOT/bench/profile_report.py" "$PROFILE_PATH" "$OUT/profile-wrk.txt" | tee "$OUT/profile.md"
 rm -f "$data" "$data.old"

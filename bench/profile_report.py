@@ -1,4 +1,4 @@
-"""Groups `perf report --sort dso,symbol` lines (on stdin) by component, so BENCHMARKS.md
+"""Groups `perf report -F overhead,dso,sym` lines (on stdin) by component, so BENCHMARKS.md
 can say where a page's CPU goes. The first rule that matches a symbol (or its DSO) wins."""
 import re
 import sys
@@ -14,7 +14,7 @@ GROUPS = [
     ("Postgres client (sqlx)", r"sqlx"),
     ("JSON and serialization", r"serde|json"),
     ("tracing and metrics", r"tracing|prometheus|opentelemetry|metrics"),
-    ("allocation and copying", r"malloc|free|realloc|memcpy|memmove|memset|alloc::|_int_|cfree|__libc_calloc|calloc"),
+    ("allocation and copying", r"malloc|free|realloc|memcpy|memmove|memset|alloc::|_int_|cfree|calloc|__rdl_|__rust_(re|de)?alloc|no_alloc_shim"),
     ("hashing and strings", r"hash|fmt::|core::str|String|to_string|write_str|Formatter"),
     ("other libc", r"libc\.so|ld-linux"),
 ]
@@ -47,4 +47,4 @@ for name, _ in GROUPS:
 print(f"| everything else | {other:.1f} % |")
 top_other.sort(reverse=True)
 if top_other:
-    print("\nLargest of the rest: " + ", ".join(f"`{s[:60]}` {p:.1f} %" for p, s in top_other[:5]))
+    print("\nLargest of the rest: " + ", ".join(f"`{s.strip()[:60]}` {p:.1f} %" for p, s in top_other[:5]))

@@ -6,8 +6,8 @@
 set -euo pipefail
 BAZAAR_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BAZAAR_ROOT
-# shellcheck source=scripts/lib.sh
-source "$BAZAAR_ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$BAZAAR_ROOT/bench/lib.sh"
 cd "$BAZAAR_ROOT"
 
 DURATION="${DURATION:-20s}"
@@ -25,16 +25,12 @@ ensure_node_tools
 ensure_postgres
 ensure_redis
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-fi
+release_build
 
 psql "$BAZAAR_DB_BASE/postgres" -qc 'DROP DATABASE IF EXISTS bazaar_bench WITH (FORCE)' -c 'CREATE DATABASE bazaar_bench'
 media="$(mktemp -d)"
 export DATABASE_URL="$BAZAAR_DB_BASE/bazaar_bench" LEPTOS_SITE_ROOT="$BAZAAR_ROOT/target/site" \
   LEPTOS_SITE_ADDR="127.0.0.1:$PORT" MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn
-server="$CARGO_TARGET_DIR/release/server"
 "$server" seed 2>/dev/null
 # Cold start: from exec to the first 200 from /ready (migrations already applied by seed),
 # polled every 2 ms, so the figure is within a few ms of the truth.

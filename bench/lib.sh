@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Shared by the bench/ scripts. Sourced, never run: the repository's settings and helpers
+# (scripts/lib.sh), and the release build every bench measures.
+# shellcheck source=scripts/lib.sh
+source "$BAZAAR_ROOT/scripts/lib.sh"
+
+# The release build with precompressed assets, unless SKIP_BUILD=1 reuses the last one;
+# sets `server` to the binary.
+release_build() {
+  if [ -z "${SKIP_BUILD:-}" ]; then
+    say "release build"
+    SQLX_OFFLINE=true cargo leptos build --release --precompress
+  fi
+  # shellcheck disable=SC2034 # read by the script that sources this
+  server="$CARGO_TARGET_DIR/release/server"
+}
