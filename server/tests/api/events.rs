@@ -504,7 +504,9 @@ async fn slow_smtp(delay: Duration) -> (String, std::sync::Arc<std::sync::atomic
 #[sqlx::test(migrations = "../migrations")]
 async fn a_mail_slower_than_the_lease_is_sent_once_because_the_sender_renews_its_lease(db: PgPool) {
     let app = app(db).await;
-    let (smtp, accepted) = slow_smtp(Duration::from_secs(3)).await;
+    // A two-second lease renewed every 667 ms: a renewal can be well over a second late on
+    // a busy machine before the lease lapses.
+    let (smtp, accepted) = slow_smtp(Duration::from_secs(5)).await;
     let smtp_worker = || {
         let mailer = Mailer::new(app.db.clone(), Some(&smtp), "shop@bazaar.test").expect("mailer");
         let mut w = OutboxWorker::new(
@@ -515,14 +517,14 @@ async fn a_mail_slower_than_the_lease_is_sent_once_because_the_sender_renews_its
                 public_url: app.base.clone(),
             },
         );
-        w.lease = Duration::from_secs(1);
+        w.lease = Duration::from_secs(2);
         w
     };
     app.signup("ann@example.com", PASSWORD).await;
     let sender = smtp_worker();
     let sending = tokio::spawn(async move { sender.run_once().await });
-    // Well past the one-second lease, while the first worker is still sending.
-    tokio::time::sleep(Duration::from_millis(1800)).await;
+    // Well past the two-second lease, while the first worker is still sending.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     let other = smtp_worker();
     assert_eq!(
         other.run_once().await.expect("pass"),
