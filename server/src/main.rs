@@ -4,6 +4,11 @@ use clap::{Parser, Subcommand};
 use server::{cli, config::Config, telemetry};
 use std::process::ExitCode;
 
+// Rendering a page allocates thousands of small strings; with glibc malloc that was over a
+// third of the server's CPU on the product page (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "server",
