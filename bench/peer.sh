@@ -25,11 +25,8 @@ command -v wrk >/dev/null || apt_install wrk
 ensure_rust_tools
 ensure_postgres
 ensure_redis
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-  cargo build --release -p loadgen
-fi
+release_build
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -p loadgen
 
 if [ -z "${SKIP_PEER:-}" ]; then
   [ -x "$PEERS/setup-medusa.sh" ] || [ -f "$PEERS/setup-medusa.sh" ] || die "no peer scripts at $PEERS"
@@ -44,7 +41,6 @@ psql "$BAZAAR_DB_BASE/postgres" -qc 'DROP DATABASE IF EXISTS bazaar_peer WITH (F
 media="$(mktemp -d)"
 export DATABASE_URL="$BAZAAR_DB_BASE/bazaar_peer" LEPTOS_SITE_ROOT="$BAZAAR_ROOT/target/site" \
   LEPTOS_SITE_ADDR="127.0.0.1:$PORT" MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn
-server="$CARGO_TARGET_DIR/release/server"
 loadgen="$CARGO_TARGET_DIR/release/loadgen"
 "$server" seed --products 1000 2>/dev/null
 psql "$DATABASE_URL" -Atc "SELECT slug FROM products WHERE active" > "$OUT/peer-slugs.txt"
@@ -73,7 +69,6 @@ function done(summary, latency, requests)
 end
 EOF
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 results="$OUT/peer-bazaar.txt"
 : > "$results"

@@ -33,12 +33,8 @@ ensure_postgres
 ensure_redis
 ensure_nats
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-  say "release build"
-  SQLX_OFFLINE=true cargo leptos build --release --precompress
-  cargo build --release -p loadgen
-fi
-server="$CARGO_TARGET_DIR/release/server"
+release_build
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -p loadgen
 loadgen="$CARGO_TARGET_DIR/release/loadgen"
 
 store="$(mktemp -d)"

@@ -19,25 +19,29 @@ for block in open(raw).read().split("### ")[1:]:
     header, body = block.split("\n", 1)
     name, path = header.split("|")
     if name not in runs:
-        runs[name] = {"path": path, "rps": [], "p50": [], "p99": [], "errors": 0}
+        runs[name] = {"path": path, "rps": [], "p50": [], "p99": [], "cpu": [], "errors": 0}
         order.append(name)
     r = runs[name]
     r["rps"].append(float(re.search(r"Requests/sec:\s+([\d.]+)", body).group(1)))
     r["p50"].append(ms(re.search(r"\s50%\s+(\S+)", body).group(1)))
     r["p99"].append(ms(re.search(r"\s99%\s+(\S+)", body).group(1)))
+    cpu = re.search(r"server_cpu_ms (\d+)", body)
+    if cpu:
+        r["cpu"].append(int(cpu.group(1)) / int(re.search(r"(\d+) requests in", body).group(1)))
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", body)
     r["errors"] += int(m.group(1)) if m else 0
 
 base = statistics.median(runs[order[0]]["rps"])
 print(f"Load: wrk, {conns} connections, 2 threads, {duration} x {rounds} rounds per scenario, medians shown. "
       f"Catalog cache TTL: {ttl} s.\n")
-print("| scenario | path | req/s | vs baseline | p50 ms | p99 ms | non-2xx |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("| scenario | path | req/s | vs baseline | p50 ms | p99 ms | server CPU ms/request | non-2xx |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for name in order:
     r = runs[name]
     rps = statistics.median(r["rps"])
     print(f"| {name} | `{r['path']}` | {rps:,.0f} | {rps / base:.2f}x | "
-          f"{statistics.median(r['p50']):.2f} | {statistics.median(r['p99']):.2f} | {r['errors']} |")
+          f"{statistics.median(r['p50']):.2f} | {statistics.median(r['p99']):.2f} | "
+          f"{statistics.median(r['cpu']) if r['cpu'] else float('nan'):.3f} | {r['errors']} |")
 print(f"\nServer peak RSS (VmHWM): {int(rss_kib) / 1024:.1f} MiB\n")
 print("| file | raw KB | brotli KB |")
 print("|---|---:|---:|")

@@ -45,6 +45,7 @@ css="$(find target/site/pkg -maxdepth 1 -name "bazaar.*.css" -printf "%f\n" | he
 declare -a names=("static file (baseline)" "category page HTML" "product page HTML" "catalog API")
 declare -a paths=("/pkg/$css" "/categories/apparel" "/products/classic-t-shirt" "/api/catalog/products")
 
+hz=$(getconf CLK_TCK)
 raw="$OUT/raw.txt"
 : > "$raw"
 for i in "${!paths[@]}"; do
@@ -53,7 +54,10 @@ for i in "${!paths[@]}"; do
   wrk -t"$THREADS" -c"$CONNECTIONS" -d5s "$url" >/dev/null   # warm-up
   for r in $(seq 1 "$ROUNDS"); do
     say "${names[$i]}: round $r/$ROUNDS"
+    t0=$(ticks "$pid")
     { echo "### ${names[$i]}|${paths[$i]}"; wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url"; } >> "$raw"
+    # The server's own CPU per request holds up better than req/s when something else runs.
+    echo "server_cpu_ms $(( ($(ticks "$pid") - t0) * 1000 / hz ))" >> "$raw"
   done
 done
 # Stateful scenarios (a cart per shopper, a fresh idempotency key per order) need a
