@@ -70,7 +70,10 @@ COPY --from=builder --chown=0:0 /out/server /out/hash.txt /app/
 COPY --from=builder --chown=0:0 /out/site /app/site
 # Nothing here is written at run time: media goes to MEDIA_STORE (S3 in production, or a
 # mounted volume), so the root filesystem can be read-only.
+# MIMALLOC_PURGE_DELAY=-1: the allocator keeps the pages it frees; returning them to the OS
+# every second put the page p99 at 40-70 ms under load (BENCHMARKS.md, "The allocator").
 ENV APP_ENV=production \
+    MIMALLOC_PURGE_DELAY=-1 \
     LEPTOS_SITE_ROOT=/app/site \
     LEPTOS_SITE_ADDR=0.0.0.0:8080 \
     LEPTOS_HASH_FILES=true \

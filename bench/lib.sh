@@ -3,6 +3,8 @@
 # (scripts/lib.sh), and the release build every bench measures.
 # shellcheck source=scripts/lib.sh
 source "$BAZAAR_ROOT/scripts/lib.sh"
+# The allocator setting the image runs with (Dockerfile), so the benches measure the same.
+export MIMALLOC_PURGE_DELAY="${MIMALLOC_PURGE_DELAY:--1}"
 
 # The release build with precompressed assets, unless SKIP_BUILD=1 reuses the last one;
 # sets `server` to the binary, or to BENCH_SERVER when set (an A/B run of another build).

@@ -159,6 +159,9 @@ asset="$(curl -fs "$base/" | grep -o '/pkg/[^"]*\.css' | head -n1 || true)"
 check "the hashed stylesheet is served" curl -fs "$base$asset"
 uid="$(awk '/^Uid:/ {print $2}' "/proc/$("$DOCKER" inspect -f '{{.State.Pid}}' "$name")/status")"
 check "the server process runs as uid $uid (65532)" test "$uid" = 65532
+environ="/proc/$("$DOCKER" inspect -f '{{.State.Pid}}' "$name")/environ"
+check "the allocator keeps the pages it frees (MIMALLOC_PURGE_DELAY=-1)" \
+  sh -c "tr '\\0' '\\n' < '$environ' | grep -qx 'MIMALLOC_PURGE_DELAY=-1'"
 health=starting
 for _ in $(seq 1 45); do
   health="$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$name")"
