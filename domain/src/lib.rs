@@ -122,6 +122,8 @@ pub struct ServiceSet {
     pub announcer: coherence::Announcer,
     /// Whether this is production.
     pub production: bool,
+    /// The shop's public address without a trailing slash, for absolute links.
+    pub public_url: String,
 }
 
 impl Services {
@@ -189,6 +191,7 @@ impl Services {
             mailer,
             carts,
             production: settings.production,
+            public_url: p.public_url.trim_end_matches('/').to_owned(),
             redis,
             db,
         })))

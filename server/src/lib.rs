@@ -8,6 +8,7 @@ pub mod dev;
 pub mod media;
 pub mod ops;
 pub mod security;
+pub mod seo;
 pub mod session_store;
 pub mod startup;
 pub mod telemetry;

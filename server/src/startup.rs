@@ -1,6 +1,8 @@
 //! Building the application: connections, state, router and the server loop.
 
-use crate::{api, config::Config, dev, media, ops, security, session_store::RedisSessionStore};
+use crate::{
+    api, config::Config, dev, media, ops, security, seo, session_store::RedisSessionStore,
+};
 use anyhow::Context;
 use app::{shell, App};
 use axum::{
@@ -556,6 +558,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api::router())
         .nest("/pkg", pkg)
         .route("/media/{*key}", get(media::serve))
+        .route("/robots.txt", get(seo::robots))
+        .route("/sitemap.xml", get(seo::sitemap))
+        .route("/sitemaps/{file}", get(seo::sitemap_file))
         .route(
             "/admin/products/{slug}/image",
             axum::routing::post(media::upload_form)

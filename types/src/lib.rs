@@ -12,6 +12,7 @@ pub mod error;
 pub mod money;
 pub mod newtypes;
 pub mod orders;
+pub mod seo;
 
 pub use accounts::{
     Address, Credentials, NewUser, Password, PersonName, Role, SignupRequest, TokenResponse, User,

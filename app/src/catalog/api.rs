@@ -25,6 +25,15 @@ pub struct Listing {
     pub results: ProductPage,
     /// Set when some parameters were invalid and were reset.
     pub notice: Option<String>,
+    /// The shop's public address, for the page's canonical link.
+    pub site: String,
+}
+
+/// A product page: the product and the shop's public address, for its absolute links.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductScreen {
+    pub product: ProductDetail,
+    pub site: String,
 }
 
 /// Categories, featured products and new arrivals for the home page.
@@ -79,6 +88,7 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
             query,
             results,
             notice,
+            site: services.public_url.clone(),
         })
     }
     .await;
@@ -87,7 +97,11 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
 
 /// A product page's data; 404 for unknown or archived products.
 #[server(prefix = "/rpc", endpoint = "catalog/product")]
-pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
+pub async fn get_product(slug: String) -> Result<ProductScreen, AppError> {
     let services = crate::ssr::services()?;
-    crate::ssr::respond(services.catalog.product_or_404(&slug).await)
+    let product = services.catalog.product_or_404(&slug).await;
+    crate::ssr::respond(product.map(|product| ProductScreen {
+        product,
+        site: services.public_url.clone(),
+    }))
 }

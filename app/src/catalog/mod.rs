@@ -4,5 +4,5 @@ mod api;
 mod pages;
 mod views;
 
-pub use api::{get_home, get_listing, get_product, Home, Listing};
+pub use api::{get_home, get_listing, get_product, Home, Listing, ProductScreen};
 pub use pages::{CategoryPage, HomePage, ProductPage, SearchPage};

@@ -1,15 +1,15 @@
 //! Catalog pages. Each loads its data through a server function inside `Suspense`;
 //! the routes render them in async mode, so titles and status codes are right without JS.
 
-use super::api::{get_home, get_listing, get_product, Listing};
+use super::api::{get_home, get_listing, get_product, Listing, ProductScreen};
 use super::views::{showing, Pagination, ProductGrid, SortForm};
 use crate::cart::AddToCartForm;
 use crate::layout::ErrorView;
 use crate::use_hydrated;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
-use types::{ProductDetail, RawProductQuery, Variant};
+use types::{ProductDetail, ProductQuery, RawProductQuery, Variant};
 
 fn loading() -> impl IntoView {
     view! {
@@ -153,9 +153,28 @@ pub fn CategoryPage() -> impl IntoView {
                             name,
                             listing.results.total,
                         );
+                        let mut paging = Vec::new();
+                        if listing.query.per_page != ProductQuery::DEFAULT_PER_PAGE {
+                            paging.push(format!("per_page={}", listing.query.per_page));
+                        }
+                        if listing.query.page > 1 {
+                            paging.push(format!("page={}", listing.query.page));
+                        }
+                        let canonical = if paging.is_empty() {
+                            format!("{}{base}", listing.site)
+                        } else {
+                            format!("{}{base}?{}", listing.site, paging.join("&"))
+                        };
+                        // Each page of a listing is its own canonical page; sort orders are not.
                         view! {
                             <Title text=name.clone() />
-                            <Meta name="description" content=description />
+                            <Meta name="description" content=description.clone() />
+                            <Link rel="canonical" href=canonical.clone() />
+                            <Meta property="og:type" content="website" />
+                            <Meta property="og:site_name" content="Bazaar" />
+                            <Meta property="og:title" content=name.clone() />
+                            <Meta property="og:description" content=description />
+                            <Meta property="og:url" content=canonical />
                             <nav class="breadcrumbs" aria-label="Breadcrumb">
                                 <a href="/">"Home"</a>
                                 " / "
@@ -213,9 +232,9 @@ pub fn ProductPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match product.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(product) => {
+                    Ok(ProductScreen { product, site }) => {
                         let wanted = query.read_untracked().get("variant");
-                        view! { <ProductView product wanted /> }.into_any()
+                        view! { <ProductView product site wanted /> }.into_any()
                     }
                 }
             })}
@@ -241,7 +260,14 @@ fn initial_variant(variants: &[Variant], wanted: Option<String>) -> String {
 }
 
 #[component]
-fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView {
+fn ProductView(product: ProductDetail, site: String, wanted: Option<String>) -> impl IntoView {
+    let url = format!("{site}/products/{}", product.summary.slug);
+    let json_ld = types::seo::product_json_ld(&product, &site, &url);
+    let og_image = product
+        .summary
+        .image_url
+        .as_deref()
+        .map(|image| types::seo::absolute(&site, image));
     let ProductDetail {
         summary,
         description,
@@ -258,7 +284,15 @@ fn ProductView(product: ProductDetail, wanted: Option<String>) -> impl IntoView 
     let single = variants.with_value(|v| v.len() == 1);
     view! {
         <Title text=summary.name.clone() />
-        <Meta name="description" content=meta />
+        <Meta name="description" content=meta.clone() />
+        <Link rel="canonical" href=url.clone() />
+        <Meta property="og:type" content="product" />
+        <Meta property="og:site_name" content="Bazaar" />
+        <Meta property="og:title" content=summary.name.clone() />
+        <Meta property="og:description" content=meta />
+        <Meta property="og:url" content=url />
+        {og_image.map(|image| view! { <Meta property="og:image" content=image /> })}
+        <script type="application/ld+json" inner_html=json_ld></script>
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <a href="/">"Home"</a>
             " / "

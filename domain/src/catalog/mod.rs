@@ -3,7 +3,10 @@
 
 mod listing;
 mod products;
+mod sitemap;
 mod stock;
+
+pub use sitemap::{Sitemap, SitemapUrl, SITEMAP_FILE_LIMIT};
 
 use crate::cache::TtlCache;
 use sqlx::PgPool;

@@ -16,4 +16,5 @@ mod payments;
 mod redis_tls;
 mod relay;
 mod replicas;
+mod seo;
 mod tracing;
