@@ -81,6 +81,11 @@ pub fn App() -> impl IntoView {
                             view=catalog::ProductPage
                             ssr=SsrMode::Async
                         />
+                        <Route
+                            path=path!("/collections/:slug")
+                            view=catalog::CollectionPage
+                            ssr=SsrMode::Async
+                        />
                         <Route path=path!("/search") view=catalog::SearchPage ssr=SsrMode::Async />
                         <Route path=path!("/cart") view=cart::CartPage ssr=SsrMode::Async />
                         <Route

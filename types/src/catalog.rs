@@ -15,6 +15,18 @@ pub struct CategorySummary {
     pub product_count: i64,
 }
 
+/// A merchant-curated collection with the number of listed products in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CollectionSummary {
+    /// Its slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// Products in it that the storefront shows.
+    pub product_count: i64,
+}
+
 /// A product as listed: `{"slug","name","price","image_url","in_stock","category"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

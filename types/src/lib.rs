@@ -18,8 +18,8 @@ pub use accounts::{
     Address, Credentials, NewUser, Password, PersonName, Role, SignupRequest, TokenResponse, User,
 };
 pub use catalog::{
-    url_encode, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary,
-    RawProductQuery, Sort, Variant,
+    url_encode, CategorySummary, CollectionSummary, ProductDetail, ProductPage, ProductQuery,
+    ProductSummary, RawProductQuery, Sort, Variant,
 };
 pub use error::{AppError, FieldErrors};
 pub use money::{Currency, Money};

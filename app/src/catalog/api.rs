@@ -3,14 +3,15 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use types::{
-    AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery, ProductSummary,
-    RawProductQuery,
+    AppError, CategorySummary, CollectionSummary, ProductDetail, ProductPage, ProductQuery,
+    ProductSummary, RawProductQuery,
 };
 
 /// What the home page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Home {
     pub categories: Vec<CategorySummary>,
+    pub collections: Vec<CollectionSummary>,
     pub featured: Vec<ProductSummary>,
     pub newest: Vec<ProductSummary>,
 }
@@ -48,6 +49,7 @@ pub async fn get_home() -> Result<Home, AppError> {
     let result = async {
         Ok(Home {
             categories: catalog.categories().await?.as_ref().clone(),
+            collections: catalog.collections().await?,
             featured: catalog.featured(8).await?.as_ref().clone(),
             newest: catalog.products(&newest).await?.items.clone(),
         })
@@ -104,4 +106,45 @@ pub async fn get_product(slug: String) -> Result<ProductScreen, AppError> {
         product,
         site: services.public_url.clone(),
     }))
+}
+
+/// A collection's page: its name and description, and one page of its products.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionListing {
+    pub name: String,
+    pub description: String,
+    /// The paging actually used, after bad values were reset.
+    pub query: ProductQuery,
+    pub results: ProductPage,
+    /// The shop's public address, for the page's canonical link.
+    pub site: String,
+}
+
+/// One page of a collection, in the merchant's order. Bad paging values fall back to
+/// the first page; an unknown collection is a 404.
+#[server(prefix = "/rpc", endpoint = "catalog/collection")]
+pub async fn get_collection(
+    slug: String,
+    page: Option<String>,
+    per_page: Option<String>,
+) -> Result<CollectionListing, AppError> {
+    let services = crate::ssr::services()?;
+    let result = async {
+        let slug = types::Slug::parse(&slug).map_err(|_| AppError::not_found("collection"))?;
+        let (query, _) = ProductQuery::parse_lenient(&RawProductQuery {
+            page,
+            per_page,
+            ..Default::default()
+        });
+        let (name, description, results) = services.catalog.collection_page(&slug, &query).await?;
+        Ok(CollectionListing {
+            name,
+            description,
+            query,
+            results,
+            site: services.public_url.clone(),
+        })
+    }
+    .await;
+    crate::ssr::respond(result)
 }

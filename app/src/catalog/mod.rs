@@ -4,5 +4,8 @@ mod api;
 mod pages;
 mod views;
 
-pub use api::{get_home, get_listing, get_product, Home, Listing, ProductScreen};
-pub use pages::{CategoryPage, HomePage, ProductPage, SearchPage};
+pub use api::{
+    get_collection, get_home, get_listing, get_product, CollectionListing, Home, Listing,
+    ProductScreen,
+};
+pub use pages::{CategoryPage, CollectionPage, HomePage, ProductPage, SearchPage};

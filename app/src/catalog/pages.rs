@@ -1,7 +1,7 @@
 //! Catalog pages. Each loads its data through a server function inside `Suspense`;
 //! the routes render them in async mode, so titles and status codes are right without JS.
 
-use super::api::{get_home, get_listing, get_product, Listing, ProductScreen};
+use super::api::{get_collection, get_home, get_listing, get_product, Listing, ProductScreen};
 use super::views::{showing, Pagination, ProductGrid, SortForm};
 use crate::cart::AddToCartForm;
 use crate::layout::ErrorView;
@@ -9,7 +9,7 @@ use crate::use_hydrated;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
-use types::{ProductDetail, ProductQuery, RawProductQuery, Variant};
+use types::{ProductDetail, RawProductQuery, Variant};
 
 fn loading() -> impl IntoView {
     view! {
@@ -60,6 +60,32 @@ pub fn HomePage() -> impl IntoView {
                                         .collect_view()}
                                 </ul>
                             </section>
+                            {(!home.collections.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <section aria-labelledby="collections-heading">
+                                            <h2 id="collections-heading">"Collections"</h2>
+                                            <ul class="category-list">
+                                                {home
+                                                    .collections
+                                                    .into_iter()
+                                                    .map(|c| {
+                                                        view! {
+                                                            <li>
+                                                                <a href=format!("/collections/{}", c.slug)>
+                                                                    <span class="category-name">{c.name}</span>
+                                                                    <span class="category-count">
+                                                                        {format!("{} products", c.product_count)}
+                                                                    </span>
+                                                                </a>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        </section>
+                                    }
+                                })}
                             <section aria-labelledby="featured-heading">
                                 <h2 id="featured-heading">"Featured"</h2>
                                 <ProductGrid
@@ -153,19 +179,11 @@ pub fn CategoryPage() -> impl IntoView {
                             name,
                             listing.results.total,
                         );
-                        let mut paging = Vec::new();
-                        if listing.query.per_page != ProductQuery::DEFAULT_PER_PAGE {
-                            paging.push(format!("per_page={}", listing.query.per_page));
-                        }
-                        if listing.query.page > 1 {
-                            paging.push(format!("page={}", listing.query.page));
-                        }
-                        let canonical = if paging.is_empty() {
-                            format!("{}{base}", listing.site)
-                        } else {
-                            format!("{}{base}?{}", listing.site, paging.join("&"))
-                        };
-                        // Each page of a listing is its own canonical page; sort orders are not.
+                        let canonical = format!(
+                            "{}{base}{}",
+                            listing.site,
+                            listing.query.href_query(listing.query.page, types::Sort::Newest),
+                        );
                         view! {
                             <Title text=name.clone() />
                             <Meta name="description" content=description.clone() />
@@ -181,6 +199,78 @@ pub fn CategoryPage() -> impl IntoView {
                                 <span aria-current="page">{name.clone()}</span>
                             </nav>
                             <ListingView listing base heading=name />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/collections/:slug`: a merchant-curated list, in the merchant's order, paginated.
+#[component]
+pub fn CollectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let listing = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                params.read().get("slug").unwrap_or_default(),
+                q.get("page"),
+                q.get("per_page"),
+            )
+        },
+        |(slug, page, per_page)| get_collection(slug, page, per_page),
+    );
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match listing.await {
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                    Ok(c) => {
+                        let base = format!(
+                            "/collections/{}",
+                            params.read_untracked().get("slug").unwrap_or_default(),
+                        );
+                        let canonical = format!(
+                            "{}{base}{}",
+                            c.site,
+                            c.query.href_query(c.query.page, types::Sort::Newest),
+                        );
+                        let description = if c.description.is_empty() {
+                            format!("{} at Bazaar: {} products.", c.name, c.results.total)
+                        } else {
+                            c.description.chars().take(155).collect()
+                        };
+                        view! {
+                            <Title text=c.name.clone() />
+                            <Meta name="description" content=description.clone() />
+                            <Link rel="canonical" href=canonical.clone() />
+                            <Meta property="og:type" content="website" />
+                            <Meta property="og:site_name" content="Bazaar" />
+                            <Meta property="og:title" content=c.name.clone() />
+                            <Meta property="og:description" content=description />
+                            <Meta property="og:url" content=canonical />
+                            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                                <a href="/">"Home"</a>
+                                " / "
+                                <span aria-current="page">{c.name.clone()}</span>
+                            </nav>
+                            <header class="listing-header">
+                                <h1>{c.name}</h1>
+                                <p class="listing-count">{showing(&c.results)}</p>
+                            </header>
+                            {(!c.description.is_empty())
+                                .then(|| {
+                                    view! { <p class="collection-description">{c.description}</p> }
+                                })}
+                            <ProductGrid
+                                products=c.results.items.clone()
+                                empty="This collection is empty for now."
+                            />
+                            <Pagination results=c.results query=c.query base />
                         }
                             .into_any()
                     }

@@ -1,6 +1,7 @@
 //! The catalog service: categories, product listings, search and product pages, and
 //! the merchant's product and stock writes, which clear the read cache.
 
+mod collections;
 mod listing;
 mod products;
 mod sitemap;

@@ -11,8 +11,8 @@ use axum::{
 };
 use domain::admin::Actor;
 use types::admin::{
-    AdminOrderSummary, AdminProduct, OrderFilter, ProductFilter, ProductInput, ProductPatch,
-    ShipOrder, StockAdjustment,
+    AdminCollection, AdminOrderSummary, AdminProduct, CollectionInput, CollectionPatch,
+    OrderFilter, ProductFilter, ProductInput, ProductPatch, ShipOrder, StockAdjustment,
 };
 use types::error::ErrorBody;
 use types::{AppError, Order};
@@ -376,4 +376,154 @@ pub async fn refund(
         .refund_in_full(&s.orders, &Actor::of(&user)?, &id)
         .await?;
     Ok(changed(change))
+}
+
+/// `GET /api/admin/collections`
+#[utoipa::path(
+    get,
+    path = "/admin/collections",
+    tag = "admin",
+    operation_id = "adminListCollections",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Every collection with its products in order", body = Vec<AdminCollection>),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn collections(
+    State(state): State<AppState>,
+    _admin: RequireAdmin,
+) -> Result<Json<Vec<AdminCollection>>, AppError> {
+    Ok(Json(state.services.catalog.admin_collections().await?))
+}
+
+/// `POST /api/admin/collections`: 201 · 409 duplicate slug · 422 invalid or unknown product.
+#[utoipa::path(
+    post,
+    path = "/admin/collections",
+    tag = "admin",
+    operation_id = "adminCreateCollection",
+    request_body = CollectionInput,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "The new collection", body = AdminCollection),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules, or names no product; `fields` names each", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn create_collection(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    ApiJson(body): ApiJson<CollectionInput>,
+) -> Result<(StatusCode, Json<AdminCollection>), AppError> {
+    let input = body.parse()?;
+    let created = state
+        .services
+        .catalog
+        .create_collection(&Actor::of(&user)?, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `GET /api/admin/collections/{slug}`
+#[utoipa::path(
+    get,
+    path = "/admin/collections/{slug}",
+    tag = "admin",
+    operation_id = "adminGetCollection",
+    params(("slug" = String, Path, description = "The collection's slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The collection with its products in order", body = AdminCollection),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn collection(
+    State(state): State<AppState>,
+    _admin: RequireAdmin,
+    Path(slug): Path<String>,
+) -> Result<Json<AdminCollection>, AppError> {
+    Ok(Json(
+        state
+            .services
+            .catalog
+            .admin_collection_or_404(&slug)
+            .await?,
+    ))
+}
+
+/// `PATCH /api/admin/collections/{slug}`: `products` replaces the list and its order.
+#[utoipa::path(
+    patch,
+    path = "/admin/collections/{slug}",
+    tag = "admin",
+    operation_id = "adminUpdateCollection",
+    params(("slug" = String, Path, description = "The collection's slug")),
+    request_body = CollectionPatch,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The collection after the edit", body = AdminCollection),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 409, description = "The new slug is taken (nothing saved)", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules, or names no product; `fields` names each", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn update_collection(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<CollectionPatch>,
+) -> Result<Json<AdminCollection>, AppError> {
+    let edit = body.parse()?;
+    Ok(Json(
+        state
+            .services
+            .catalog
+            .update_collection(&Actor::of(&user)?, &slug, &edit)
+            .await?,
+    ))
+}
+
+/// `DELETE /api/admin/collections/{slug}`: 204; the products stay.
+#[utoipa::path(
+    delete,
+    path = "/admin/collections/{slug}",
+    tag = "admin",
+    operation_id = "adminDeleteCollection",
+    params(("slug" = String, Path, description = "The collection's slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Deleted; its products are untouched"),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn delete_collection(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state
+        .services
+        .catalog
+        .delete_collection(&Actor::of(&user)?, &slug)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,10 @@ use axum::{
     Json,
 };
 use types::error::ErrorBody;
-use types::{AppError, CategorySummary, ProductDetail, ProductPage, ProductQuery, RawProductQuery};
+use types::{
+    AppError, CategorySummary, CollectionSummary, ProductDetail, ProductPage, ProductQuery,
+    RawProductQuery, Slug,
+};
 
 /// `GET /api/catalog/categories`
 #[utoipa::path(
@@ -77,4 +80,64 @@ pub async fn product(
     Path(slug): Path<String>,
 ) -> Result<Json<ProductDetail>, AppError> {
     Ok(Json(state.services.catalog.product_or_404(&slug).await?))
+}
+
+/// `GET /api/catalog/collections`
+#[utoipa::path(
+    get,
+    path = "/catalog/collections",
+    tag = "catalog",
+    operation_id = "listCollections",
+    responses(
+        (status = 200, description = "Every collection with its count of listed products", body = Vec<CollectionSummary>),
+        Failures,
+    )
+)]
+pub async fn collections(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CollectionSummary>>, AppError> {
+    Ok(Json(state.services.catalog.collections().await?))
+}
+
+/// Paging of a collection's page.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CollectionParams {
+    /// 1-based page number (default 1).
+    pub page: Option<String>,
+    /// Items per page, 1–100 (default 24).
+    pub per_page: Option<String>,
+}
+
+/// `GET /api/catalog/collections/{slug}?page=&per_page=`: its products in the merchant's order.
+#[utoipa::path(
+    get,
+    path = "/catalog/collections/{slug}",
+    tag = "catalog",
+    operation_id = "getCollection",
+    params(("slug" = String, Path, description = "The collection's slug"), CollectionParams),
+    responses(
+        (status = 200, description = "One page of the collection's products, in the merchant's order", body = ProductPage),
+        (status = 400, description = "A paging parameter that does not parse; `fields` names it", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn collection(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiQuery(params): ApiQuery<CollectionParams>,
+) -> Result<Json<ProductPage>, AppError> {
+    let slug = Slug::parse(&slug).map_err(|_| AppError::not_found("collection"))?;
+    let query = ProductQuery::parse(&RawProductQuery {
+        page: params.page,
+        per_page: params.per_page,
+        ..Default::default()
+    })?;
+    let (_, _, page) = state
+        .services
+        .catalog
+        .collection_page(&slug, &query)
+        .await?;
+    Ok(Json(page))
 }

@@ -48,6 +48,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::categories))
         .routes(routes!(catalog::products))
         .routes(routes!(catalog::product))
+        .routes(routes!(catalog::collections))
+        .routes(routes!(catalog::collection))
         .routes(routes!(openapi::document))
         .routes(routes!(accounts::signup))
         .routes(routes!(accounts::me))
@@ -70,6 +72,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .merge(upload)
         .routes(routes!(admin::adjust))
+        .routes(routes!(admin::collections, admin::create_collection))
+        .routes(routes!(
+            admin::collection,
+            admin::update_collection,
+            admin::delete_collection
+        ))
         .routes(routes!(admin::orders))
         .routes(routes!(admin::ship))
         .routes(routes!(admin::deliver))

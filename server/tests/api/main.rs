@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod catalog_api;
 mod checkout;
+mod collections;
 mod events;
 mod listing;
 mod media_s3;
