@@ -1,8 +1,8 @@
 //! The sitemap: every page a search engine should index, with when it last changed.
 //!
 //! The protocol allows 50,000 URLs per file. Past that, `/sitemap.xml` becomes an index
-//! of numbered files, each a fixed slice of one order: categories first, then products
-//! by id, so a file's contents move only when the catalog does.
+//! of numbered files, each a fixed slice of one order: categories, then collections, then
+//! products, each by id, so a file's contents move only when the catalog does.
 
 use super::Catalog;
 use types::AppError;
@@ -37,12 +37,13 @@ impl Catalog {
     #[tracing::instrument(name = "catalog.sitemap", skip(self))]
     pub async fn sitemap(&self, file: Option<u32>) -> Result<Sitemap, AppError> {
         let counts = sqlx::query!(
-            r#"SELECT (SELECT count(*) FROM categories) AS "categories!",
+            r#"SELECT (SELECT count(*) FROM categories) + (SELECT count(*) FROM collections)
+                        AS "sections!",
                       (SELECT coalesce(sum(listed), 0)::int8 FROM listing_counts) AS "products!""#
         )
         .fetch_one(&self.db)
         .await?;
-        let total = u64::try_from(counts.categories.saturating_add(counts.products)).unwrap_or(0);
+        let total = u64::try_from(counts.sections.saturating_add(counts.products)).unwrap_or(0);
         let files = u32::try_from(total.div_ceil(SITEMAP_FILE_LIMIT.unsigned_abs()).max(1))
             .map_err(|_| AppError::internal("sitemap", "too many sitemap files"))?;
         let file = match file {
@@ -53,11 +54,11 @@ impl Catalog {
         };
         let start = i64::from(file - 1) * SITEMAP_FILE_LIMIT;
         let mut urls = Vec::new();
-        if start < counts.categories {
-            urls.extend(self.category_urls(start, SITEMAP_FILE_LIMIT).await?);
+        if start < counts.sections {
+            urls.extend(self.section_urls(start, SITEMAP_FILE_LIMIT).await?);
         }
         let taken = i64::try_from(urls.len()).unwrap_or(SITEMAP_FILE_LIMIT);
-        let product_start = (start - counts.categories).max(0);
+        let product_start = (start - counts.sections).max(0);
         let room = SITEMAP_FILE_LIMIT - taken;
         if room > 0 {
             urls.extend(self.product_urls(product_start, room).await?);
@@ -65,21 +66,34 @@ impl Catalog {
         Ok(Sitemap::Urls(urls))
     }
 
-    /// Category pages; one changes when the category or any product it lists does.
-    async fn category_urls(&self, offset: i64, limit: i64) -> Result<Vec<SitemapUrl>, AppError> {
+    /// Category and collection pages; one changes when it does, or any product it lists.
+    async fn section_urls(&self, offset: i64, limit: i64) -> Result<Vec<SitemapUrl>, AppError> {
         let rows = sqlx::query!(
-            r#"SELECT '/categories/' || c.slug AS "path!",
-                      to_char(greatest(c.updated_at, listed.changed) AT TIME ZONE 'UTC',
-                              'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "lastmod!"
-               FROM categories c
-               LEFT JOIN LATERAL (
-                   SELECT max(greatest(p.updated_at,
-                                       (SELECT max(v.updated_at) FROM variants v
-                                         WHERE v.product_id = p.id))) AS changed
-                   FROM products p
-                   WHERE p.category_id = c.id AND p.active AND p.min_price IS NOT NULL
-               ) listed ON true
-               ORDER BY c.id
+            r#"SELECT s.path AS "path!",
+                      to_char(s.changed AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                        AS "lastmod!"
+               FROM (
+                   SELECT 0 AS kind, c.id, '/categories/' || c.slug AS path,
+                          greatest(c.updated_at, (
+                              SELECT max(greatest(p.updated_at,
+                                                  (SELECT max(v.updated_at) FROM variants v
+                                                    WHERE v.product_id = p.id)))
+                                FROM products p
+                               WHERE p.category_id = c.id AND p.active AND p.min_price IS NOT NULL
+                          )) AS changed
+                     FROM categories c
+                   UNION ALL
+                   SELECT 1, k.id, '/collections/' || k.slug,
+                          greatest(k.updated_at, (
+                              SELECT max(greatest(p.updated_at,
+                                                  (SELECT max(v.updated_at) FROM variants v
+                                                    WHERE v.product_id = p.id)))
+                                FROM collection_products cp JOIN products p ON p.id = cp.product_id
+                               WHERE cp.collection_id = k.id AND p.active AND p.min_price IS NOT NULL
+                          ))
+                     FROM collections k
+               ) s
+               ORDER BY s.kind, s.id
                OFFSET $1 LIMIT $2"#,
             offset,
             limit

@@ -251,4 +251,10 @@ async fn a_collection_has_its_own_page_linked_from_home(db: PgPool) {
 
     let (status, _) = app.get_html("/collections/no-such-thing").await;
     assert_eq!(status, 404);
+
+    let (_, sitemap) = app.get_html("/sitemap.xml").await;
+    assert!(
+        sitemap.contains("/collections/gift-ideas</loc><lastmod>"),
+        "the sitemap lists it"
+    );
 }
