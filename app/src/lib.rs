@@ -147,6 +147,16 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/admin/collections")
+                            view=admin::AdminCollectionsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/collections/:slug")
+                            view=admin::AdminCollectionPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/admin/orders")
                             view=admin::AdminOrdersPage
                             ssr=SsrMode::Async

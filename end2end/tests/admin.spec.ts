@@ -113,3 +113,43 @@ test('shoppers and guests cannot open the admin', async ({ page }, info) => {
   expect(denied?.status()).toBe(403);
   await expect(page.getByRole('alert')).toBeVisible();
 });
+
+test('an admin curates a collection; shoppers find it from home, in that order', async ({ browser }, info) => {
+  const js = jsOn(info);
+  const tag = `${info.project.name}${Date.now()}`;
+  const name = `Staff Picks ${tag}`;
+  const admin = await signedIn(browser, info, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const listing = await admin.request.get('/api/catalog/products?per_page=2&sort=name');
+  const items: { slug: string; name: string }[] = (await listing.json()).items;
+  expect(items).toHaveLength(2);
+  const [first, second] = [items[1], items[0]];
+
+  await visit(admin, '/admin/collections/new', js);
+  await admin.getByLabel('Name', { exact: true }).fill(name);
+  await admin.getByLabel('Description').fill('What the team uses every day.');
+  // A line naming no product is refused with its line number, and nothing is saved.
+  await admin.getByLabel('Products').fill(`${first.slug}\nno-such-product-${tag}`);
+  await admin.getByRole('button', { name: 'Save collection' }).click();
+  await expect(admin.getByText('Line 2: There is no product')).toBeVisible();
+  // Without JavaScript the form comes back as it was loaded, so it is filled again.
+  await admin.getByLabel('Name', { exact: true }).fill(name);
+  await admin.getByLabel('Description').fill('What the team uses every day.');
+  await admin.getByLabel('Products').fill(`${first.slug}\n${second.slug}`);
+  await admin.getByRole('button', { name: 'Save collection' }).click();
+  await expect(admin).toHaveURL(/\/admin\/collections\/staff-picks-[a-z0-9-]+\?saved=1$/);
+  await expect(admin.getByRole('status')).toContainText('Saved.');
+  const slug = new URL(admin.url()).pathname.split('/').pop()!;
+
+  const context = await browser.newContext({ baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3000', javaScriptEnabled: js });
+  const shopper = await context.newPage();
+  watchErrors(shopper);
+  await visit(shopper, '/', js);
+  await shopper.getByRole('link', { name: new RegExp(name) }).click();
+  await expect(shopper).toHaveURL(new RegExp(`/collections/${slug}$`));
+  await expect(shopper.getByRole('heading', { level: 1 })).toHaveText(name);
+  await expect(shopper.getByText('What the team uses every day.')).toBeVisible();
+  const cards = shopper.locator('.product-grid .product-name');
+  await expect(cards.first()).toHaveText(first.name);
+  await expect(cards.nth(1)).toHaveText(second.name);
+  await context.close();
+});

@@ -1,10 +1,12 @@
 //! The merchant admin under `/admin`: dashboard, products and media, inventory, orders,
-//! customers, the audit log and feature flags. Every page and server function requires
+//! customers, collections, the audit log and feature flags. Every page and server function requires
 //! the admin role.
 
 mod api;
+mod collections;
 mod pages;
 
+pub use collections::{AdminCollectionPage, AdminCollectionsPage};
 pub use pages::{
     AdminAuditPage, AdminCustomersPage, AdminDashboardPage, AdminFlagsPage, AdminNewProductPage,
     AdminOrderPage, AdminOrdersPage, AdminProductPage, AdminProductsPage,

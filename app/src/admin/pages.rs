@@ -15,7 +15,7 @@ use types::{AppError, OrderStatus};
 
 /// The admin frame: title, navigation, and the page.
 #[component]
-fn AdminFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
+pub(super) fn AdminFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Admin") />
         <Meta name="robots" content="noindex" />
@@ -25,6 +25,7 @@ fn AdminFrame(#[prop(into)] title: String, children: Children) -> impl IntoView 
                     "Dashboard"
                 </A>
                 <A href="/admin/products">"Products"</A>
+                <A href="/admin/collections">"Collections"</A>
                 <A href="/admin/orders">"Orders"</A>
                 <A href="/admin/customers">"Customers"</A>
                 <A href="/admin/audit">"Audit log"</A>
@@ -39,7 +40,7 @@ fn AdminFrame(#[prop(into)] title: String, children: Children) -> impl IntoView 
 }
 
 /// What to show when loading failed: the login page for guests, an error page otherwise.
-fn denied(error: AppError, here: &str) -> AnyView {
+pub(super) fn denied(error: AppError, here: &str) -> AnyView {
     match error {
         AppError::Unauthorized(_) => {
             let path = format!("/login?next={}", types::url_encode(here));

@@ -653,6 +653,7 @@ async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
         ("GET", "/dev/pay/cs_dev_unknown", None, 404, 404, 404),
         // The merchant admin: deny is the default, before any input is looked at.
         ("GET", "/api/admin/products", None, 401, 403, 200),
+        ("GET", "/api/admin/collections", None, 401, 403, 200),
         ("POST", "/api/admin/products", None, 401, 403, 400),
         (
             "GET",
@@ -727,6 +728,24 @@ async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
         ("GET", "/admin/customers", None, 302, 403, 200),
         ("GET", "/admin/audit", None, 302, 403, 200),
         ("GET", "/admin/flags", None, 302, 403, 200),
+        ("GET", "/admin/collections", None, 302, 403, 200),
+        ("GET", "/admin/collections/new", None, 302, 403, 200),
+        (
+            "POST",
+            "/rpc/admin/collections",
+            Some(json!({})),
+            401,
+            403,
+            200,
+        ),
+        (
+            "POST",
+            "/rpc/admin/collections/delete",
+            Some(json!({"slug": "no-such-collection"})),
+            401,
+            403,
+            404,
+        ),
         (
             "POST",
             "/admin/products/classic-mug/image",
