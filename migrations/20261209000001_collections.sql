@@ -23,3 +23,10 @@ CREATE TABLE collection_products (
 
 -- A product's collections, for deletes and for its page.
 CREATE INDEX collection_products_product_idx ON collection_products (product_id);
+
+-- The home page's collection list is cached like the rest of the catalog: every committed
+-- change tells the replicas to forget it (see 20261202000001_cache_invalidation.sql).
+CREATE TRIGGER collections_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON collections
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_change();
+CREATE TRIGGER collection_products_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON collection_products FOR EACH STATEMENT EXECUTE FUNCTION notify_cache_change();

@@ -49,7 +49,7 @@ pub async fn get_home() -> Result<Home, AppError> {
     let result = async {
         Ok(Home {
             categories: catalog.categories().await?.as_ref().clone(),
-            collections: catalog.collections().await?,
+            collections: catalog.collections().await?.as_ref().clone(),
             featured: catalog.featured(8).await?.as_ref().clone(),
             newest: catalog.products(&newest).await?.items.clone(),
         })

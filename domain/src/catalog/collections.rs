@@ -6,6 +6,7 @@ use super::Catalog;
 use crate::audit::{audit, Actor};
 use serde_json::json;
 use sqlx::PgConnection;
+use std::sync::Arc;
 use types::admin::{AdminCollection, CollectionEdit};
 use types::{AppError, CollectionSummary, Money, ProductPage, ProductQuery, ProductSummary, Slug};
 
@@ -21,9 +22,16 @@ fn clash(err: sqlx::Error, slug: &str) -> AppError {
 }
 
 impl Catalog {
-    /// Every collection with its count of listed products, by name.
+    /// Every collection with its count of listed products, by name (cached, as the home
+    /// page shows them).
+    pub async fn collections(&self) -> Result<Arc<Vec<CollectionSummary>>, AppError> {
+        self.collections
+            .get_or_load(&(), || self.load_collections())
+            .await
+    }
+
     #[tracing::instrument(name = "catalog.collections", skip_all)]
-    pub async fn collections(&self) -> Result<Vec<CollectionSummary>, AppError> {
+    async fn load_collections(&self) -> Result<Vec<CollectionSummary>, AppError> {
         let rows = sqlx::query!(
             r#"SELECT c.slug, c.name,
                       (SELECT count(*) FROM collection_products cp
@@ -198,6 +206,7 @@ impl Catalog {
                 AppError::internal("create collection", "row vanished in its transaction")
             })?;
         tx.commit().await?;
+        self.invalidate();
         Ok(created)
     }
 
@@ -248,6 +257,7 @@ impl Catalog {
                 AppError::internal("update collection", "row vanished in its transaction")
             })?;
         tx.commit().await?;
+        self.invalidate();
         Ok(updated)
     }
 
@@ -264,6 +274,7 @@ impl Catalog {
         }
         audit(&mut tx, actor, "collection.delete", slug, json!({})).await?;
         tx.commit().await?;
+        self.invalidate();
         Ok(())
     }
 

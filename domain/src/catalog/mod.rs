@@ -14,8 +14,8 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use types::{
-    AppError, CategorySummary, Money, ProductDetail, ProductPage, ProductQuery, ProductSummary,
-    Slug, Variant,
+    AppError, CategorySummary, CollectionSummary, Money, ProductDetail, ProductPage, ProductQuery,
+    ProductSummary, Slug, Variant,
 };
 
 /// Read access to the catalog, with a short-lived cache in front of Postgres.
@@ -25,6 +25,7 @@ pub struct Catalog {
     lists: Arc<TtlCache<ProductQuery, ProductPage>>,
     details: Arc<TtlCache<Slug, Option<ProductDetail>>>,
     categories: Arc<TtlCache<(), Vec<CategorySummary>>>,
+    collections: Arc<TtlCache<(), Vec<CollectionSummary>>>,
     featured: Arc<TtlCache<u32, Vec<ProductSummary>>>,
 }
 
@@ -36,6 +37,7 @@ impl Catalog {
             lists: Arc::new(TtlCache::new(ttl, 4096)),
             details: Arc::new(TtlCache::new(ttl, 4096)),
             categories: Arc::new(TtlCache::new(ttl, 1)),
+            collections: Arc::new(TtlCache::new(ttl, 1)),
             featured: Arc::new(TtlCache::new(ttl, 16)),
         }
     }
@@ -45,6 +47,7 @@ impl Catalog {
         self.lists.clear();
         self.details.clear();
         self.categories.clear();
+        self.collections.clear();
         self.featured.clear();
     }
 

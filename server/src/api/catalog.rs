@@ -96,7 +96,9 @@ pub async fn product(
 pub async fn collections(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CollectionSummary>>, AppError> {
-    Ok(Json(state.services.catalog.collections().await?))
+    Ok(Json(
+        state.services.catalog.collections().await?.as_ref().clone(),
+    ))
 }
 
 /// Paging of a collection's page.

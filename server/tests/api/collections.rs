@@ -363,3 +363,38 @@ async fn the_admin_pages_create_and_edit_a_collection_without_javascript(db: PgP
         .expect("page");
     assert!(list.contains("Collection deleted.") && list.contains("No collections yet."));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_new_collection_shows_on_every_replica_despite_the_cache(db: PgPool) {
+    // A long TTL: only the invalidation channel can make the replicas agree in time.
+    let env = [("CATALOG_CACHE_TTL_SECS", "300"), ("OUTBOX_WORKER", "off")];
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4());
+    let a = crate::common::spawn_sharing(db.clone(), &env, &prefix).await;
+    seed(&db, &a.media_dir, 3).await;
+    let b = crate::common::spawn_sharing(db.clone(), &env, &prefix).await;
+    let (_, before) = b.get_json("/api/catalog/collections").await;
+    assert_eq!(before, json!([]), "cached empty");
+    let p = three_products(&db).await;
+    let admin = a.admin("boss@example.com").await;
+    let (status, _) = a
+        .call(
+            "POST",
+            "/api/admin/collections",
+            &admin,
+            Some(json!({"name": "Fresh", "products": [p[0]]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let started = std::time::Instant::now();
+    loop {
+        let (_, list) = b.get_json("/api/catalog/collections").await;
+        if list == json!([{"slug": "fresh", "name": "Fresh", "product_count": 1}]) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "the other replica still shows {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
