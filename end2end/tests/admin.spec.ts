@@ -128,13 +128,13 @@ test('an admin curates a collection; shoppers find it from home, in that order',
   await admin.getByLabel('Name', { exact: true }).fill(name);
   await admin.getByLabel('Description').fill('What the team uses every day.');
   // A line naming no product is refused with its line number, and nothing is saved.
-  await admin.getByLabel('Products').fill(`${first.slug}\nno-such-product-${tag}`);
+  await admin.getByLabel('Products', { exact: true }).fill(`${first.slug}\nno-such-product-${tag}`);
   await admin.getByRole('button', { name: 'Save collection' }).click();
   await expect(admin.getByText('Line 2: There is no product')).toBeVisible();
   // Without JavaScript the form comes back as it was loaded, so it is filled again.
   await admin.getByLabel('Name', { exact: true }).fill(name);
   await admin.getByLabel('Description').fill('What the team uses every day.');
-  await admin.getByLabel('Products').fill(`${first.slug}\n${second.slug}`);
+  await admin.getByLabel('Products', { exact: true }).fill(`${first.slug}\n${second.slug}`);
   await admin.getByRole('button', { name: 'Save collection' }).click();
   await expect(admin).toHaveURL(/\/admin\/collections\/staff-picks-[a-z0-9-]+\?saved=1$/);
   await expect(admin.getByRole('status')).toContainText('Saved.');
