@@ -11,8 +11,10 @@ pub struct CategorySummary {
     pub slug: String,
     /// Its name.
     pub name: String,
-    /// Active products in it.
+    /// Listed products in it and in the categories below it.
     pub product_count: i64,
+    /// The parent category's slug; `null` at the top.
+    pub parent: Option<String>,
 }
 
 /// A merchant-curated collection with the number of listed products in it.

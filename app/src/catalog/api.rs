@@ -21,6 +21,8 @@ pub struct Home {
 pub struct Listing {
     /// The category's display name, on category pages.
     pub category_name: Option<String>,
+    /// The categories above this one, top first, as (slug, name), for the breadcrumbs.
+    pub ancestors: Vec<(String, String)>,
     /// The query actually used, after bad parameters were dropped.
     pub query: ProductQuery,
     pub results: ProductPage,
@@ -35,6 +37,8 @@ pub struct Listing {
 pub struct ProductScreen {
     pub product: ProductDetail,
     pub site: String,
+    /// The product's category and those above it, top first, as (slug, name).
+    pub categories: Vec<(String, String)>,
 }
 
 /// Categories, featured products and new arrivals for the home page.
@@ -66,11 +70,13 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
     let services = crate::ssr::services()?;
     let catalog = &services.catalog;
     let result = async {
-        let category_name = match raw.category.as_deref() {
-            None => None,
+        let (category_name, ancestors) = match raw.category.as_deref() {
+            None => (None, Vec::new()),
             Some(slug) => {
                 let slug = types::Slug::parse(slug).map_err(|_| AppError::not_found("category"))?;
-                Some(catalog.category_name(&slug).await?)
+                let mut chain = catalog.category_chain(&slug).await?;
+                let own = chain.pop().map(|(_, name)| name);
+                (own, chain)
             }
         };
         let (query, err) = ProductQuery::parse_lenient(&raw);
@@ -87,6 +93,7 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
         let results = catalog.products(&query).await?.as_ref().clone();
         Ok(Listing {
             category_name,
+            ancestors,
             query,
             results,
             notice,
@@ -101,11 +108,19 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
 #[server(prefix = "/rpc", endpoint = "catalog/product")]
 pub async fn get_product(slug: String) -> Result<ProductScreen, AppError> {
     let services = crate::ssr::services()?;
-    let product = services.catalog.product_or_404(&slug).await;
-    crate::ssr::respond(product.map(|product| ProductScreen {
-        product,
-        site: services.public_url.clone(),
-    }))
+    let result = async {
+        let product = services.catalog.product_or_404(&slug).await?;
+        let category = types::Slug::parse(&product.summary.category)
+            .map_err(|e| AppError::internal("stored category slug", e))?;
+        let categories = services.catalog.category_chain(&category).await?;
+        Ok(ProductScreen {
+            product,
+            site: services.public_url.clone(),
+            categories,
+        })
+    }
+    .await;
+    crate::ssr::respond(result)
 }
 
 /// A collection's page: its name and description, and one page of its products.

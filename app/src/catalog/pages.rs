@@ -158,7 +158,21 @@ fn ListingView(
     }
 }
 
-/// `/categories/:slug`: one category, sortable and paginated.
+/// Breadcrumb links to each category, top first, each after a separator.
+#[component]
+fn CategoryTrail(categories: Vec<(String, String)>) -> impl IntoView {
+    categories
+        .into_iter()
+        .map(|(slug, name)| {
+            view! {
+                " / "
+                <a href=format!("/categories/{slug}")>{name}</a>
+            }
+        })
+        .collect_view()
+}
+
+/// `/categories/:slug`: one category and those below it, sortable and paginated.
 #[component]
 pub fn CategoryPage() -> impl IntoView {
     let params = use_params_map();
@@ -195,6 +209,7 @@ pub fn CategoryPage() -> impl IntoView {
                             <Meta property="og:url" content=canonical />
                             <nav class="breadcrumbs" aria-label="Breadcrumb">
                                 <a href="/">"Home"</a>
+                                <CategoryTrail categories=listing.ancestors.clone() />
                                 " / "
                                 <span aria-current="page">{name.clone()}</span>
                             </nav>
@@ -322,9 +337,9 @@ pub fn ProductPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match product.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
-                    Ok(ProductScreen { product, site }) => {
+                    Ok(ProductScreen { product, site, categories }) => {
                         let wanted = query.read_untracked().get("variant");
-                        view! { <ProductView product site wanted /> }.into_any()
+                        view! { <ProductView product site categories wanted /> }.into_any()
                     }
                 }
             })}
@@ -350,7 +365,12 @@ fn initial_variant(variants: &[Variant], wanted: Option<String>) -> String {
 }
 
 #[component]
-fn ProductView(product: ProductDetail, site: String, wanted: Option<String>) -> impl IntoView {
+fn ProductView(
+    product: ProductDetail,
+    site: String,
+    categories: Vec<(String, String)>,
+    wanted: Option<String>,
+) -> impl IntoView {
     let url = format!("{site}/products/{}", product.summary.slug);
     let json_ld = types::seo::product_json_ld(&product, &site, &url);
     let og_image = product
@@ -361,7 +381,7 @@ fn ProductView(product: ProductDetail, site: String, wanted: Option<String>) -> 
     let ProductDetail {
         summary,
         description,
-        category_name,
+        category_name: _,
         variants,
     } = product;
     let selected = RwSignal::new(initial_variant(&variants, wanted));
@@ -385,8 +405,7 @@ fn ProductView(product: ProductDetail, site: String, wanted: Option<String>) -> 
         <script type="application/ld+json" inner_html=json_ld></script>
         <nav class="breadcrumbs" aria-label="Breadcrumb">
             <a href="/">"Home"</a>
-            " / "
-            <a href=format!("/categories/{}", summary.category)>{category_name}</a>
+            <CategoryTrail categories />
             " / "
             <span aria-current="page">{summary.name.clone()}</span>
         </nav>

@@ -8,7 +8,7 @@
 //! run together (compounds).
 
 use super::Catalog;
-use types::{AppError, Money, ProductPage, ProductQuery, ProductSummary, Slug};
+use types::{AppError, Money, ProductPage, ProductQuery, ProductSummary};
 
 impl Catalog {
     /// One page of active products matching `query`, straight from Postgres.
@@ -17,16 +17,22 @@ impl Catalog {
         query: &ProductQuery,
         featured_only: bool,
     ) -> Result<ProductPage, AppError> {
+        // A category lists its own products and those of every category below it.
+        let scope = match &query.category {
+            Some(slug) => Some(self.subtree_ids(slug).await?),
+            None => None,
+        };
+        let scope = scope.as_deref();
         let (items, total) = match query.q.as_deref() {
-            None => self.browse(query, featured_only).await?,
+            None => self.browse(query, scope, featured_only).await?,
             Some(q) => {
-                let found = self.search(q, None, query, featured_only).await?;
+                let found = self.search(q, None, query, scope, featured_only).await?;
                 if found.1 > 0 {
                     found
                 } else {
                     let corrected = self.correct_typos(q).await?;
                     let compact = compact_term(q);
-                    self.search(&corrected, compact.as_deref(), query, featured_only)
+                    self.search(&corrected, compact.as_deref(), query, scope, featured_only)
                         .await?
                 }
             }
@@ -47,6 +53,7 @@ impl Catalog {
     async fn browse(
         &self,
         query: &ProductQuery,
+        scope: Option<&[i64]>,
         featured_only: bool,
     ) -> Result<(Vec<ProductSummary>, i64), AppError> {
         let rows = sqlx::query!(
@@ -58,16 +65,14 @@ impl Catalog {
                FROM (SELECT coalesce(sum(CASE WHEN $2 THEN lc.featured ELSE lc.listed END), 0)::int8
                               AS total
                        FROM listing_counts lc
-                      WHERE $1::text IS NULL
-                         OR lc.category_id = (SELECT id FROM categories WHERE slug = $1)) t
+                      WHERE $1::int8[] IS NULL OR lc.category_id = ANY($1)) t
                LEFT JOIN LATERAL (
                    SELECT p.id, p.slug, p.name, COALESCE(p.thumb_url, p.image_url) AS image_url,
                           p.category_id, p.min_price, p.price_currency, p.created_at,
                           lower(p.name) AS name_key
                      FROM products p
                     WHERE p.active AND p.min_price IS NOT NULL
-                      AND ($1::text IS NULL
-                           OR p.category_id = (SELECT id FROM categories WHERE slug = $1))
+                      AND ($1::int8[] IS NULL OR p.category_id = ANY($1))
                       AND (NOT $2 OR p.featured)
                     ORDER BY
                       CASE WHEN $3 = 'price_asc' THEN p.min_price END ASC,
@@ -81,7 +86,7 @@ impl Catalog {
                  CASE WHEN $3 = 'price_desc' THEN page.min_price END DESC,
                  CASE WHEN $3 = 'name' THEN page.name_key END ASC,
                  page.created_at DESC, page.id DESC"#,
-            query.category.as_ref().map(Slug::as_str),
+            scope,
             featured_only,
             query.sort.as_str(),
             i64::from(query.per_page),
@@ -148,6 +153,7 @@ impl Catalog {
         words: &str,
         compact: Option<&str>,
         query: &ProductQuery,
+        scope: Option<&[i64]>,
         featured_only: bool,
     ) -> Result<(Vec<ProductSummary>, i64), AppError> {
         let rows = sqlx::query!(
@@ -173,8 +179,7 @@ impl Catalog {
                             p.created_at DESC, p.id DESC) AS n
                      FROM products p CROSS JOIN q
                     WHERE p.active AND p.min_price IS NOT NULL
-                      AND ($1::text IS NULL
-                           OR p.category_id = (SELECT id FROM categories WHERE slug = $1))
+                      AND ($1::int8[] IS NULL OR p.category_id = ANY($1))
                       AND (NOT $6 OR p.featured)
                       AND (p.search @@ q.ts
                            OR ($7::text IS NOT NULL
@@ -183,7 +188,7 @@ impl Catalog {
                     LIMIT $4 OFFSET $5
                ) page
                ORDER BY page.n"#,
-            query.category.as_ref().map(Slug::as_str),
+            scope,
             words,
             query.sort.as_str(),
             i64::from(query.per_page),
@@ -201,7 +206,7 @@ impl Catalog {
                 per_page: 1,
                 ..query.clone()
             };
-            total = Box::pin(self.search(words, compact, &first, featured_only))
+            total = Box::pin(self.search(words, compact, &first, scope, featured_only))
                 .await?
                 .1;
         }

@@ -1,13 +1,16 @@
 //! The catalog service: categories, product listings, search and product pages, and
 //! the merchant's product and stock writes, which clear the read cache.
 
+mod categories;
 mod collections;
 mod listing;
 mod products;
 mod sitemap;
 mod stock;
+mod tree;
 
 pub use sitemap::{Sitemap, SitemapUrl, SITEMAP_FILE_LIMIT};
+use tree::CategoryTree;
 
 use crate::cache::TtlCache;
 use sqlx::PgPool;
@@ -25,6 +28,7 @@ pub struct Catalog {
     lists: Arc<TtlCache<ProductQuery, ProductPage>>,
     details: Arc<TtlCache<Slug, Option<ProductDetail>>>,
     categories: Arc<TtlCache<(), Vec<CategorySummary>>>,
+    tree: Arc<TtlCache<(), CategoryTree>>,
     collections: Arc<TtlCache<(), Vec<CollectionSummary>>>,
     featured: Arc<TtlCache<u32, Vec<ProductSummary>>>,
 }
@@ -37,6 +41,7 @@ impl Catalog {
             lists: Arc::new(TtlCache::new(ttl, 4096)),
             details: Arc::new(TtlCache::new(ttl, 4096)),
             categories: Arc::new(TtlCache::new(ttl, 1)),
+            tree: Arc::new(TtlCache::new(ttl, 1)),
             collections: Arc::new(TtlCache::new(ttl, 1)),
             featured: Arc::new(TtlCache::new(ttl, 16)),
         }
@@ -47,6 +52,7 @@ impl Catalog {
         self.lists.clear();
         self.details.clear();
         self.categories.clear();
+        self.tree.clear();
         self.collections.clear();
         self.featured.clear();
     }
@@ -59,22 +65,31 @@ impl Catalog {
     }
 
     async fn load_categories(&self) -> Result<Vec<CategorySummary>, AppError> {
-        let rows = sqlx::query!(
-            r#"SELECT c.slug, c.name, coalesce(lc.listed, 0) AS "product_count!"
-               FROM categories c
-               LEFT JOIN listing_counts lc ON lc.category_id = c.id
-               ORDER BY c.position, c.name"#
-        )
-        .fetch_all(&self.db)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| CategorySummary {
-                slug: r.slug,
-                name: r.name,
-                product_count: r.product_count,
-            })
-            .collect())
+        let tree = self.tree().await?;
+        Ok(tree.summaries())
+    }
+
+    /// The category tree, cached: every category with its parent and listed count.
+    async fn tree(&self) -> Result<Arc<CategoryTree>, AppError> {
+        self.tree
+            .get_or_load(&(), || CategoryTree::load(&self.db))
+            .await
+    }
+
+    /// The ids of a category and every category below it, for listings; empty for an
+    /// unknown slug, so it lists nothing.
+    pub(super) async fn subtree_ids(&self, slug: &Slug) -> Result<Vec<i64>, AppError> {
+        Ok(self.tree().await?.subtree(slug.as_str()))
+    }
+
+    /// The breadcrumb chain from the top category down to `slug`, as (slug, name); 404
+    /// for an unknown category.
+    pub async fn category_chain(&self, slug: &Slug) -> Result<Vec<(String, String)>, AppError> {
+        let chain = self.tree().await?.chain(slug.as_str());
+        if chain.is_empty() {
+            return Err(AppError::not_found("category"));
+        }
+        Ok(chain)
     }
 
     /// The category's display name, or 404.

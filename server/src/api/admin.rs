@@ -11,8 +11,9 @@ use axum::{
 };
 use domain::admin::Actor;
 use types::admin::{
-    AdminCollection, AdminOrderSummary, AdminProduct, CollectionInput, CollectionPatch,
-    OrderFilter, ProductFilter, ProductInput, ProductPatch, ShipOrder, StockAdjustment,
+    AdminCategory, AdminCollection, AdminOrderSummary, AdminProduct, CategoryInput, CategoryPatch,
+    CollectionInput, CollectionPatch, OrderFilter, ProductFilter, ProductInput, ProductPatch,
+    ShipOrder, StockAdjustment,
 };
 use types::error::ErrorBody;
 use types::{AppError, Order};
@@ -524,6 +525,106 @@ pub async fn delete_collection(
         .services
         .catalog
         .delete_collection(&Actor::of(&user)?, &slug)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/admin/categories`: 201 · 409 duplicate slug · 422 invalid or unknown parent.
+#[utoipa::path(
+    post,
+    path = "/admin/categories",
+    tag = "admin",
+    operation_id = "adminCreateCategory",
+    request_body = CategoryInput,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "The new category", body = AdminCategory),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 409, description = "The slug is taken", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules, or the parent does not exist; `fields` names each", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn create_category(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    ApiJson(body): ApiJson<CategoryInput>,
+) -> Result<(StatusCode, Json<AdminCategory>), AppError> {
+    let input = body.parse()?;
+    let created = state
+        .services
+        .catalog
+        .create_category(&Actor::of(&user)?, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `PATCH /api/admin/categories/{slug}`: rename, re-parent (`"parent": null` for the top), reorder.
+#[utoipa::path(
+    patch,
+    path = "/admin/categories/{slug}",
+    tag = "admin",
+    operation_id = "adminUpdateCategory",
+    params(("slug" = String, Path, description = "The category's slug")),
+    request_body = CategoryPatch,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The category after the edit", body = AdminCategory),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such category", body = ErrorBody),
+        (status = 409, description = "The new slug is taken, or the new parent is the category itself or below it", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "A field breaks the rules, or the parent does not exist; `fields` names each", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn update_category(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<CategoryPatch>,
+) -> Result<Json<AdminCategory>, AppError> {
+    let edit = body.parse()?;
+    Ok(Json(
+        state
+            .services
+            .catalog
+            .update_category(&Actor::of(&user)?, &slug, &edit)
+            .await?,
+    ))
+}
+
+/// `DELETE /api/admin/categories/{slug}`: 204 · 409 while it holds products or categories.
+#[utoipa::path(
+    delete,
+    path = "/admin/categories/{slug}",
+    tag = "admin",
+    operation_id = "adminDeleteCategory",
+    params(("slug" = String, Path, description = "The category's slug")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such category", body = ErrorBody),
+        (status = 409, description = "It still holds products, or has categories below it", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn delete_category(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state
+        .services
+        .catalog
+        .delete_category(&Actor::of(&user)?, &slug)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

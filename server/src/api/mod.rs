@@ -72,6 +72,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .merge(upload)
         .routes(routes!(admin::adjust))
+        .routes(routes!(admin::create_category))
+        .routes(routes!(admin::update_category, admin::delete_category))
         .routes(routes!(admin::collections, admin::create_collection))
         .routes(routes!(
             admin::collection,

@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod admin;
 mod catalog_api;
+mod categories;
 mod checkout;
 mod collections;
 mod events;
