@@ -13,6 +13,7 @@ pub mod money;
 pub mod newtypes;
 pub mod orders;
 pub mod seo;
+pub mod taxonomy;
 
 pub use accounts::{
     Address, Credentials, NewUser, Password, PersonName, Role, SignupRequest, TokenResponse, User,

@@ -6,7 +6,7 @@ use super::pages::{denied, AdminFrame};
 use crate::accounts::{last_error, FieldMessage, FormAlert};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use types::admin::AdminCollection;
+use types::taxonomy::AdminCollection;
 use types::AppError;
 
 #[cfg(feature = "ssr")]
@@ -58,7 +58,7 @@ pub async fn save_collection(
         let catalog = &services()?.catalog;
         let products = product_lines(&products);
         let saved = if original_slug.is_empty() {
-            let input = types::admin::CollectionInput {
+            let input = types::taxonomy::CollectionInput {
                 name,
                 slug: Some(slug),
                 description,
@@ -66,7 +66,7 @@ pub async fn save_collection(
             };
             catalog.create_collection(&actor, &input.parse()?).await?
         } else {
-            let patch = types::admin::CollectionPatch {
+            let patch = types::taxonomy::CollectionPatch {
                 name: Some(name),
                 slug: Some(slug).filter(|s| !s.trim().is_empty()),
                 description: Some(description),

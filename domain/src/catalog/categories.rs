@@ -6,7 +6,7 @@ use super::Catalog;
 use crate::audit::{audit, Actor};
 use serde_json::json;
 use sqlx::PgConnection;
-use types::admin::{AdminCategory, CategoryEdit};
+use types::taxonomy::{AdminCategory, CategoryEdit};
 use types::{AppError, Slug};
 
 /// The advisory lock every re-parenting write takes (an arbitrary constant).

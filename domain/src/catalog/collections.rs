@@ -7,7 +7,7 @@ use crate::audit::{audit, Actor};
 use serde_json::json;
 use sqlx::PgConnection;
 use std::sync::Arc;
-use types::admin::{AdminCollection, CollectionEdit};
+use types::taxonomy::{AdminCollection, CollectionEdit};
 use types::{AppError, CollectionSummary, Money, ProductPage, ProductQuery, ProductSummary, Slug};
 
 fn clash(err: sqlx::Error, slug: &str) -> AppError {

@@ -7,6 +7,7 @@ pub mod cart;
 mod catalog;
 pub mod openapi;
 mod payments;
+mod taxonomy;
 
 use crate::AppState;
 use axum::{
@@ -72,13 +73,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .merge(upload)
         .routes(routes!(admin::adjust))
-        .routes(routes!(admin::create_category))
-        .routes(routes!(admin::update_category, admin::delete_category))
-        .routes(routes!(admin::collections, admin::create_collection))
+        .routes(routes!(taxonomy::create_category))
         .routes(routes!(
-            admin::collection,
-            admin::update_collection,
-            admin::delete_collection
+            taxonomy::update_category,
+            taxonomy::delete_category
+        ))
+        .routes(routes!(taxonomy::collections, taxonomy::create_collection))
+        .routes(routes!(
+            taxonomy::collection,
+            taxonomy::update_collection,
+            taxonomy::delete_collection
         ))
         .routes(routes!(admin::orders))
         .routes(routes!(admin::ship))
