@@ -147,6 +147,16 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/admin/categories")
+                            view=admin::AdminCategoriesPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/categories/:slug")
+                            view=admin::AdminCategoryPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/admin/collections")
                             view=admin::AdminCollectionsPage
                             ssr=SsrMode::Async

@@ -153,3 +153,43 @@ test('an admin curates a collection; shoppers find it from home, in that order',
   await expect(cards.nth(1)).toHaveText(second.name);
   await context.close();
 });
+
+test('an admin nests a category; its parent lists what is below it, with the whole trail', async ({ browser }, info) => {
+  const js = jsOn(info);
+  const tag = `${info.project.name}${Date.now()}`.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const name = `Trail Kit ${tag}`;
+  const admin = await signedIn(browser, info, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+  await visit(admin, '/admin/categories/new', js);
+  await admin.getByLabel('Name', { exact: true }).fill(name);
+  await admin.getByLabel('Parent').selectOption('outdoor');
+  await admin.getByRole('button', { name: 'Save category' }).click();
+  await expect(admin).toHaveURL(new RegExp(`/admin/categories/trail-kit-${tag}\\?saved=1$`));
+  await expect(admin.getByRole('status')).toContainText('Saved.');
+  const slug = `trail-kit-${tag}`;
+  // Its parent cannot move under it.
+  await visit(admin, '/admin/categories/outdoor', js);
+  await admin.getByLabel('Parent').selectOption(slug);
+  await admin.getByRole('button', { name: 'Save category' }).click();
+  await expect(admin.getByRole('alert')).toContainText('cannot sit under itself');
+
+  const made = await admin.request.post('/api/admin/products', {
+    data: {
+      name: `Trail Lamp ${tag}`, description: 'Light for the trail.', category: slug, active: true,
+      variants: [{ sku: `LAMP-${tag}`.toUpperCase(), name: 'One', price: { amount: 3100, currency: 'USD' }, stock: 3 }],
+    },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  const product = (await made.json()).slug;
+
+  const context = await browser.newContext({ baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3000', javaScriptEnabled: js });
+  const shopper = await context.newPage();
+  watchErrors(shopper);
+  await visit(shopper, '/categories/outdoor?sort=newest', js);
+  await shopper.getByRole('link', { name: new RegExp(`Trail Lamp ${tag}`) }).first().click();
+  await expect(shopper).toHaveURL(new RegExp(`/products/${product}`));
+  const trail = shopper.getByRole('navigation', { name: 'Breadcrumb' });
+  await expect(trail.getByRole('link', { name: 'Outdoor' })).toHaveAttribute('href', '/categories/outdoor');
+  await expect(trail.getByRole('link', { name })).toHaveAttribute('href', `/categories/${slug}`);
+  await context.close();
+});

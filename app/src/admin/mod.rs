@@ -1,11 +1,13 @@
 //! The merchant admin under `/admin`: dashboard, products and media, inventory, orders,
-//! customers, collections, the audit log and feature flags. Every page and server function requires
+//! customers, categories, collections, the audit log and feature flags. Every page and server function requires
 //! the admin role.
 
 mod api;
+mod categories;
 mod collections;
 mod pages;
 
+pub use categories::{AdminCategoriesPage, AdminCategoryPage};
 pub use collections::{AdminCollectionPage, AdminCollectionsPage};
 pub use pages::{
     AdminAuditPage, AdminCustomersPage, AdminDashboardPage, AdminFlagsPage, AdminNewProductPage,

@@ -25,6 +25,7 @@ pub(super) fn AdminFrame(#[prop(into)] title: String, children: Children) -> imp
                     "Dashboard"
                 </A>
                 <A href="/admin/products">"Products"</A>
+                <A href="/admin/categories">"Categories"</A>
                 <A href="/admin/collections">"Collections"</A>
                 <A href="/admin/orders">"Orders"</A>
                 <A href="/admin/customers">"Customers"</A>

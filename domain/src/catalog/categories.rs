@@ -193,6 +193,40 @@ impl Catalog {
         Ok(())
     }
 
+    /// Every category as the merchant edits it, parents before their children.
+    pub async fn admin_categories(&self) -> Result<Vec<AdminCategory>, AppError> {
+        let rows = sqlx::query!(
+            r#"WITH RECURSIVE t(id, depth, path) AS (
+                   SELECT id, 0, ARRAY[position::bigint, id] FROM categories WHERE parent_id IS NULL
+                   UNION ALL
+                   SELECT c.id, t.depth + 1, t.path || ARRAY[c.position::bigint, c.id]
+                     FROM categories c JOIN t ON c.parent_id = t.id
+               )
+               SELECT c.slug, c.name, c.description, c.position, p.slug AS "parent?"
+                 FROM t JOIN categories c ON c.id = t.id
+                 LEFT JOIN categories p ON p.id = c.parent_id
+                ORDER BY t.path"#
+        )
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| AdminCategory {
+                slug: c.slug,
+                name: c.name,
+                description: c.description,
+                parent: c.parent,
+                position: c.position,
+            })
+            .collect())
+    }
+
+    /// One category as the merchant edits it, or 404.
+    pub async fn admin_category_or_404(&self, slug: &str) -> Result<AdminCategory, AppError> {
+        let mut conn = self.db.acquire().await?;
+        Self::admin_category(&mut conn, slug).await
+    }
+
     async fn parent_id(tx: &mut PgConnection, slug: &Slug) -> Result<i64, AppError> {
         sqlx::query_scalar!("SELECT id FROM categories WHERE slug = $1", slug.as_str())
             .fetch_optional(&mut *tx)

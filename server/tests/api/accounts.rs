@@ -729,6 +729,17 @@ async fn authorization_matrix_for_anonymous_customer_and_admin(db: PgPool) {
         ("GET", "/admin/audit", None, 302, 403, 200),
         ("GET", "/admin/flags", None, 302, 403, 200),
         ("GET", "/admin/collections", None, 302, 403, 200),
+        ("GET", "/admin/categories", None, 302, 403, 200),
+        ("GET", "/admin/categories/new", None, 302, 403, 200),
+        ("GET", "/admin/categories/apparel", None, 302, 403, 200),
+        (
+            "POST",
+            "/rpc/admin/categories/delete",
+            Some(json!({"slug": "no-such-category"})),
+            401,
+            403,
+            404,
+        ),
         ("GET", "/admin/collections/new", None, 302, 403, 200),
         (
             "POST",
