@@ -23,6 +23,8 @@ pub struct Listing {
     pub category_name: Option<String>,
     /// The categories above this one, top first, as (slug, name), for the breadcrumbs.
     pub ancestors: Vec<(String, String)>,
+    /// The categories right below this one, to browse down into.
+    pub subcategories: Vec<CategorySummary>,
     /// The query actually used, after bad parameters were dropped.
     pub query: ProductQuery,
     pub results: ProductPage,
@@ -52,7 +54,14 @@ pub async fn get_home() -> Result<Home, AppError> {
     })?;
     let result = async {
         Ok(Home {
-            categories: catalog.categories().await?.as_ref().clone(),
+            // The top of the tree; each category page leads further down.
+            categories: catalog
+                .categories()
+                .await?
+                .iter()
+                .filter(|c| c.parent.is_none())
+                .cloned()
+                .collect(),
             collections: catalog.collections().await?.as_ref().clone(),
             featured: catalog.featured(8).await?.as_ref().clone(),
             newest: catalog.products(&newest).await?.items.clone(),
@@ -70,13 +79,20 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
     let services = crate::ssr::services()?;
     let catalog = &services.catalog;
     let result = async {
-        let (category_name, ancestors) = match raw.category.as_deref() {
-            None => (None, Vec::new()),
+        let (category_name, ancestors, subcategories) = match raw.category.as_deref() {
+            None => (None, Vec::new(), Vec::new()),
             Some(slug) => {
                 let slug = types::Slug::parse(slug).map_err(|_| AppError::not_found("category"))?;
                 let mut chain = catalog.category_chain(&slug).await?;
                 let own = chain.pop().map(|(_, name)| name);
-                (own, chain)
+                let below = catalog
+                    .categories()
+                    .await?
+                    .iter()
+                    .filter(|c| c.parent.as_deref() == Some(slug.as_str()))
+                    .cloned()
+                    .collect();
+                (own, chain, below)
             }
         };
         let (query, err) = ProductQuery::parse_lenient(&raw);
@@ -94,6 +110,7 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
         Ok(Listing {
             category_name,
             ancestors,
+            subcategories,
             query,
             results,
             notice,

@@ -213,6 +213,32 @@ pub fn CategoryPage() -> impl IntoView {
                                 " / "
                                 <span aria-current="page">{name.clone()}</span>
                             </nav>
+                            {(!listing.subcategories.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <nav class="subcategories" aria-label="Subcategories">
+                                            <ul class="category-list">
+                                                {listing
+                                                    .subcategories
+                                                    .clone()
+                                                    .into_iter()
+                                                    .map(|c| {
+                                                        view! {
+                                                            <li>
+                                                                <a href=format!("/categories/{}", c.slug)>
+                                                                    <span class="category-name">{c.name}</span>
+                                                                    <span class="category-count">
+                                                                        {format!("{} products", c.product_count)}
+                                                                    </span>
+                                                                </a>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        </nav>
+                                    }
+                                })}
                             <ListingView listing base heading=name />
                         }
                             .into_any()

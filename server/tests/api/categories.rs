@@ -83,6 +83,20 @@ async fn a_listing_by_category_includes_every_category_below_it(db: PgPool) {
         .await;
     assert_eq!(slugs(&search), ["deep-tee"], "search within a category too");
 
+    // Home shows the top of the tree; each category page leads one level down.
+    let (_, home) = app.get_html("/").await;
+    assert!(home.contains(r#"href="/categories/apparel""#));
+    assert!(
+        !home.contains(r#"href="/categories/shirts""#),
+        "children are not on home"
+    );
+    let (_, apparel_page) = app.get_html("/categories/apparel").await;
+    let below = &apparel_page[apparel_page
+        .find(r#"aria-label="Subcategories""#)
+        .expect("a subcategory list")..];
+    assert!(below.contains(r#"href="/categories/shirts""#));
+    assert!(!below[..below.find("</nav>").expect("closed")].contains("/categories/tees"));
+
     // The pages show the whole chain.
     let (status, html) = app.get_html("/categories/tees").await;
     assert_eq!(status, 200);
