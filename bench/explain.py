@@ -17,21 +17,27 @@ def plain(sql):
     return re.sub(r'AS "([a-z_]+)[!?]?"', r"AS \1", sql)
 
 
+# A leaf category goes in by its id (`:outdoor`), a category with subcategories as the
+# array of its subtree (`:subtree`, here two whole categories standing in for one).
 CASES = [
-    ("browse: whole catalog, newest", "browse", "(NULL, false, 'newest', 24, 0)"),
-    ("browse: a category, newest (the category page)", "browse", "('outdoor', false, 'newest', 24, 0)"),
-    ("browse: a category, by price", "browse", "('outdoor', false, 'price_asc', 24, 0)"),
-    ("browse: whole catalog, by name, page 10", "browse", "(NULL, false, 'name', 24, 216)"),
-    ("browse: featured (the home page)", "browse", "(NULL, true, 'newest', 8, 0)"),
-    ("search: words", "search", "(NULL, 'alpine tent', 'relevance', 24, 0, false, NULL)"),
+    ("browse: whole catalog, newest", "browse", "(NULL, false, 'newest', 24, 0, NULL)"),
+    ("browse: a category, newest (the category page)", "browse", "(:outdoor, false, 'newest', 24, 0, NULL)"),
+    ("browse: a category, by price", "browse", "(:outdoor, false, 'price_asc', 24, 0, NULL)"),
+    ("browse: a category with subcategories, newest", "browse", "(NULL, false, 'newest', 24, 0, :'subtree')"),
+    ("browse: whole catalog, by name, page 10", "browse", "(NULL, false, 'name', 24, 216, NULL)"),
+    ("browse: featured (the home page)", "browse", "(NULL, true, 'newest', 8, 0, NULL)"),
+    ("search: words", "search", "(NULL, 'alpine tent', 'relevance', 24, 0, false, NULL, NULL)"),
     ("search, typo fallback: correcting the words", "correct", "('alpine tnet')"),
     ("search, typo fallback: the corrected words or the compound", "search",
-     "(NULL, 'alpine tent', 'relevance', 24, 0, false, 'alpinetnet')"),
+     "(NULL, 'alpine tent', 'relevance', 24, 0, false, 'alpinetnet', NULL)"),
 ]
 script = [
-    f"PREPARE browse(text, bool, text, int8, int8) AS {plain(browse)};",
+    "SELECT id AS outdoor FROM categories WHERE slug = 'outdoor' \\gset",
+    "SELECT '{' || string_agg(id::text, ',') || '}' AS subtree FROM categories"
+    " WHERE slug IN ('outdoor', 'sports') \\gset",
+    f"PREPARE browse(int8, bool, text, int8, int8, int8[]) AS {plain(browse)};",
     f"PREPARE correct(text) AS {plain(correct)};",
-    f"PREPARE search(text, text, text, int8, int8, bool, text) AS {plain(search)};",
+    f"PREPARE search(int8, text, text, int8, int8, bool, text, int8[]) AS {plain(search)};",
 ]
 for title, stmt, args in CASES:
     script.append(f"\\echo '## {title}'")

@@ -10,6 +10,14 @@
 use super::Catalog;
 use types::{AppError, Money, ProductPage, ProductQuery, ProductSummary};
 
+/// Which categories a listing covers: one (`leaf`), several (`subtree`; empty for an
+/// unknown category, which lists nothing), or all (neither).
+#[derive(Clone, Copy, Default)]
+struct Scope<'a> {
+    leaf: Option<i64>,
+    subtree: Option<&'a [i64]>,
+}
+
 impl Catalog {
     /// One page of active products matching `query`, straight from Postgres.
     pub(super) async fn list(
@@ -17,12 +25,24 @@ impl Catalog {
         query: &ProductQuery,
         featured_only: bool,
     ) -> Result<ProductPage, AppError> {
-        // A category lists its own products and those of every category below it.
-        let scope = match &query.category {
+        // A category lists its own products and those of every category below it. A leaf
+        // (most categories) is filtered by its one id, so its sorted partial index serves
+        // the page in order; a subtree takes the `ANY` filter.
+        let ids = match &query.category {
             Some(slug) => Some(self.subtree_ids(slug).await?),
             None => None,
         };
-        let scope = scope.as_deref();
+        let scope = match ids.as_deref() {
+            None => Scope::default(),
+            Some(&[leaf]) => Scope {
+                leaf: Some(leaf),
+                subtree: None,
+            },
+            Some(ids) => Scope {
+                leaf: None,
+                subtree: Some(ids),
+            },
+        };
         let (items, total) = match query.q.as_deref() {
             None => self.browse(query, scope, featured_only).await?,
             Some(q) => {
@@ -53,7 +73,7 @@ impl Catalog {
     async fn browse(
         &self,
         query: &ProductQuery,
-        scope: Option<&[i64]>,
+        scope: Scope<'_>,
         featured_only: bool,
     ) -> Result<(Vec<ProductSummary>, i64), AppError> {
         let rows = sqlx::query!(
@@ -65,14 +85,16 @@ impl Catalog {
                FROM (SELECT coalesce(sum(CASE WHEN $2 THEN lc.featured ELSE lc.listed END), 0)::int8
                               AS total
                        FROM listing_counts lc
-                      WHERE $1::int8[] IS NULL OR lc.category_id = ANY($1)) t
+                      WHERE ($1::int8 IS NULL OR lc.category_id = $1)
+                        AND ($6::int8[] IS NULL OR lc.category_id = ANY($6))) t
                LEFT JOIN LATERAL (
                    SELECT p.id, p.slug, p.name, COALESCE(p.thumb_url, p.image_url) AS image_url,
                           p.category_id, p.min_price, p.price_currency, p.created_at,
                           lower(p.name) AS name_key
                      FROM products p
                     WHERE p.active AND p.min_price IS NOT NULL
-                      AND ($1::int8[] IS NULL OR p.category_id = ANY($1))
+                      AND ($1::int8 IS NULL OR p.category_id = $1)
+                      AND ($6::int8[] IS NULL OR p.category_id = ANY($6))
                       AND (NOT $2 OR p.featured)
                     ORDER BY
                       CASE WHEN $3 = 'price_asc' THEN p.min_price END ASC,
@@ -86,11 +108,12 @@ impl Catalog {
                  CASE WHEN $3 = 'price_desc' THEN page.min_price END DESC,
                  CASE WHEN $3 = 'name' THEN page.name_key END ASC,
                  page.created_at DESC, page.id DESC"#,
-            scope,
+            scope.leaf,
             featured_only,
             query.sort.as_str(),
             i64::from(query.per_page),
             query.offset(),
+            scope.subtree,
         )
         .fetch_all(&self.db)
         .await?;
@@ -153,7 +176,7 @@ impl Catalog {
         words: &str,
         compact: Option<&str>,
         query: &ProductQuery,
-        scope: Option<&[i64]>,
+        scope: Scope<'_>,
         featured_only: bool,
     ) -> Result<(Vec<ProductSummary>, i64), AppError> {
         let rows = sqlx::query!(
@@ -179,7 +202,8 @@ impl Catalog {
                             p.created_at DESC, p.id DESC) AS n
                      FROM products p CROSS JOIN q
                     WHERE p.active AND p.min_price IS NOT NULL
-                      AND ($1::int8[] IS NULL OR p.category_id = ANY($1))
+                      AND ($1::int8 IS NULL OR p.category_id = $1)
+                      AND ($8::int8[] IS NULL OR p.category_id = ANY($8))
                       AND (NOT $6 OR p.featured)
                       AND (p.search @@ q.ts
                            OR ($7::text IS NOT NULL
@@ -188,13 +212,14 @@ impl Catalog {
                     LIMIT $4 OFFSET $5
                ) page
                ORDER BY page.n"#,
-            scope,
+            scope.leaf,
             words,
             query.sort.as_str(),
             i64::from(query.per_page),
             query.offset(),
             featured_only,
             compact,
+            scope.subtree,
         )
         .fetch_all(&self.db)
         .await?;
