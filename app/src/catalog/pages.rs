@@ -19,6 +19,28 @@ fn loading() -> impl IntoView {
     }
 }
 
+/// Links to categories or collections under `base`, each with its product count.
+#[component]
+fn SectionLinks(base: &'static str, items: Vec<(String, String, i64)>) -> impl IntoView {
+    view! {
+        <ul class="category-list">
+            {items
+                .into_iter()
+                .map(|(slug, name, count)| {
+                    view! {
+                        <li>
+                            <a href=format!("{base}/{slug}")>
+                                <span class="category-name">{name}</span>
+                                <span class="category-count">{format!("{count} products")}</span>
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
 /// `/`: categories, featured products and new arrivals.
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -41,48 +63,28 @@ pub fn HomePage() -> impl IntoView {
                             </section>
                             <section aria-labelledby="categories-heading">
                                 <h2 id="categories-heading">"Shop by category"</h2>
-                                <ul class="category-list">
-                                    {home
+                                <SectionLinks
+                                    base="/categories"
+                                    items=home
                                         .categories
                                         .into_iter()
-                                        .map(|c| {
-                                            view! {
-                                                <li>
-                                                    <a href=format!("/categories/{}", c.slug)>
-                                                        <span class="category-name">{c.name}</span>
-                                                        <span class="category-count">
-                                                            {format!("{} products", c.product_count)}
-                                                        </span>
-                                                    </a>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
+                                        .map(|c| (c.slug, c.name, c.product_count))
+                                        .collect()
+                                />
                             </section>
                             {(!home.collections.is_empty())
                                 .then(|| {
                                     view! {
                                         <section aria-labelledby="collections-heading">
                                             <h2 id="collections-heading">"Collections"</h2>
-                                            <ul class="category-list">
-                                                {home
+                                            <SectionLinks
+                                                base="/collections"
+                                                items=home
                                                     .collections
                                                     .into_iter()
-                                                    .map(|c| {
-                                                        view! {
-                                                            <li>
-                                                                <a href=format!("/collections/{}", c.slug)>
-                                                                    <span class="category-name">{c.name}</span>
-                                                                    <span class="category-count">
-                                                                        {format!("{} products", c.product_count)}
-                                                                    </span>
-                                                                </a>
-                                                            </li>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </ul>
+                                                    .map(|c| (c.slug, c.name, c.product_count))
+                                                    .collect()
+                                            />
                                         </section>
                                     }
                                 })}
@@ -217,25 +219,14 @@ pub fn CategoryPage() -> impl IntoView {
                                 .then(|| {
                                     view! {
                                         <nav class="subcategories" aria-label="Subcategories">
-                                            <ul class="category-list">
-                                                {listing
+                                            <SectionLinks
+                                                base="/categories"
+                                                items=listing
                                                     .subcategories
-                                                    .clone()
-                                                    .into_iter()
-                                                    .map(|c| {
-                                                        view! {
-                                                            <li>
-                                                                <a href=format!("/categories/{}", c.slug)>
-                                                                    <span class="category-name">{c.name}</span>
-                                                                    <span class="category-count">
-                                                                        {format!("{} products", c.product_count)}
-                                                                    </span>
-                                                                </a>
-                                                            </li>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </ul>
+                                                    .iter()
+                                                    .map(|c| (c.slug.clone(), c.name.clone(), c.product_count))
+                                                    .collect()
+                                            />
                                         </nav>
                                     }
                                 })}

@@ -68,7 +68,8 @@ impl Catalog {
 
     /// Category and collection pages; one changes when it does, or any product it lists.
     async fn section_urls(&self, offset: i64, limit: i64) -> Result<Vec<SitemapUrl>, AppError> {
-        let rows = sqlx::query!(
+        Ok(sqlx::query_as!(
+            SitemapUrl,
             r#"SELECT s.path AS "path!",
                       to_char(s.changed AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                         AS "lastmod!"
@@ -99,19 +100,13 @@ impl Catalog {
             limit
         )
         .fetch_all(&self.db)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SitemapUrl {
-                path: r.path,
-                lastmod: r.lastmod,
-            })
-            .collect())
+        .await?)
     }
 
     /// Listed product pages (active, with a variant); a price or stock change counts.
     async fn product_urls(&self, offset: i64, limit: i64) -> Result<Vec<SitemapUrl>, AppError> {
-        let rows = sqlx::query!(
+        Ok(sqlx::query_as!(
+            SitemapUrl,
             r#"SELECT '/products/' || p.slug AS "path!",
                       to_char(greatest(p.updated_at,
                                        (SELECT max(v.updated_at) FROM variants v
@@ -125,13 +120,6 @@ impl Catalog {
             limit
         )
         .fetch_all(&self.db)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SitemapUrl {
-                path: r.path,
-                lastmod: r.lastmod,
-            })
-            .collect())
+        .await?)
     }
 }

@@ -309,26 +309,6 @@ async fn concurrent_moves_cannot_make_a_loop(db: PgPool) {
     }
 }
 
-/// Posts a form the way a browser without JavaScript does.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    cookie: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-        .post(app.url(path))
-        .header("cookie", cookie)
-        .header("accept", "text/html")
-        .form(form)
-        .send()
-        .await
-        .expect("send")
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn the_admin_pages_build_the_tree_without_javascript(db: PgPool) {
     let (app, admin) = app(db).await;
@@ -342,13 +322,13 @@ async fn the_admin_pages_build_the_tree_without_javascript(db: PgPool) {
             ("position", "2"),
         ]
     };
-    let res = post_form(
-        &app,
-        "/rpc/admin/categories/save",
-        &admin,
-        &form("", "Rain Gear", "outdoor"),
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/rpc/admin/categories/save",
+            &admin,
+            &form("", "Rain Gear", "outdoor"),
+        )
+        .await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()["location"],
@@ -377,25 +357,25 @@ async fn the_admin_pages_build_the_tree_without_javascript(db: PgPool) {
     );
 
     // Outdoor under its own child is refused, and nothing moves.
-    let res = post_form(
-        &app,
-        "/rpc/admin/categories/save",
-        &admin,
-        &form("outdoor", "Outdoor", "rain-gear"),
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/rpc/admin/categories/save",
+            &admin,
+            &form("outdoor", "Outdoor", "rain-gear"),
+        )
+        .await;
     assert_eq!(res.status(), 302, "back to the form");
     let (_, list) = app.get_json("/api/catalog/categories").await;
     assert_eq!(category(&list, "outdoor")["parent"], Value::Null);
     assert_eq!(category(&list, "rain-gear")["parent"], "outdoor");
 
-    let res = post_form(
-        &app,
-        "/rpc/admin/categories/delete",
-        &admin,
-        &[("slug", "rain-gear")],
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/rpc/admin/categories/delete",
+            &admin,
+            &[("slug", "rain-gear")],
+        )
+        .await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/admin/categories?deleted=1");
     let (_, list) = app.get_json("/api/catalog/categories").await;

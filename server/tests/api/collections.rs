@@ -259,26 +259,6 @@ async fn a_collection_has_its_own_page_linked_from_home(db: PgPool) {
     );
 }
 
-/// Posts a form the way a browser without JavaScript does.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    cookie: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-        .post(app.url(path))
-        .header("cookie", cookie)
-        .header("accept", "text/html")
-        .form(form)
-        .send()
-        .await
-        .expect("send")
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn the_admin_pages_create_and_edit_a_collection_without_javascript(db: PgPool) {
     let (app, admin) = app(db).await;
@@ -294,19 +274,19 @@ async fn the_admin_pages_create_and_edit_a_collection_without_javascript(db: PgP
     assert!(page.contains("No collections yet."));
 
     let lines = format!("{}\n{}", p[1], p[0]);
-    let res = post_form(
-        &app,
-        "/rpc/admin/collections/save",
-        &admin,
-        &[
-            ("original_slug", ""),
-            ("name", "Staff Picks"),
-            ("slug", ""),
-            ("description", "What we use."),
-            ("products", &lines),
-        ],
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/rpc/admin/collections/save",
+            &admin,
+            &[
+                ("original_slug", ""),
+                ("name", "Staff Picks"),
+                ("slug", ""),
+                ("description", "What we use."),
+                ("products", &lines),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()["location"],
@@ -326,19 +306,19 @@ async fn the_admin_pages_create_and_edit_a_collection_without_javascript(db: PgP
 
     // A line naming no product sends the form back with the error and saves nothing.
     let bad = format!("{}\nno-such-product", p[2]);
-    let res = post_form(
-        &app,
-        "/rpc/admin/collections/save",
-        &admin,
-        &[
-            ("original_slug", "staff-picks"),
-            ("name", "Staff Picks"),
-            ("slug", "staff-picks"),
-            ("description", ""),
-            ("products", &bad),
-        ],
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/rpc/admin/collections/save",
+            &admin,
+            &[
+                ("original_slug", "staff-picks"),
+                ("name", "Staff Picks"),
+                ("slug", "staff-picks"),
+                ("description", ""),
+                ("products", &bad),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 302, "back to the form");
     let (_, kept) = app
         .call("GET", "/api/admin/collections/staff-picks", &admin, None)
@@ -346,13 +326,13 @@ async fn the_admin_pages_create_and_edit_a_collection_without_javascript(db: PgP
     assert_eq!(kept["products"], json!([p[1], p[0]]));
     assert_eq!(kept["description"], "What we use.");
 
-    let res = post_form(
-        &app,
-        "/rpc/admin/collections/delete",
-        &admin,
-        &[("slug", "staff-picks")],
-    )
-    .await;
+    let res = app
+        .post_form(
+            "/rpc/admin/collections/delete",
+            &admin,
+            &[("slug", "staff-picks")],
+        )
+        .await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/admin/collections?deleted=1");
     let list = app

@@ -243,6 +243,27 @@ impl TestApp {
         self.login(email, PASSWORD).await
     }
 
+    /// Posts a form the way a browser without JavaScript does, without following the
+    /// redirect it answers with.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .post(self.url(path))
+            .header("cookie", cookie)
+            .header("accept", "text/html")
+            .form(form)
+            .send()
+            .await
+            .expect("send")
+    }
+
     /// Sends `method path` with a JSON body and a cookie; answers status and JSON.
     pub async fn call(
         &self,
