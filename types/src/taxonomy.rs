@@ -69,18 +69,17 @@ pub struct CollectionEdit {
     pub products: Option<Vec<Slug>>,
 }
 
-/// The longest collection description.
-const MAX_COLLECTION_DESCRIPTION: usize = 5_000;
+/// The longest category or collection description (the migrations' CHECK).
+const MAX_DESCRIPTION: usize = 5_000;
 /// The most products one collection may hold.
 pub const MAX_COLLECTION_PRODUCTS: usize = 1_000;
 
-fn collection_description(errors: &mut FormErrors, raw: &str) -> Option<String> {
+/// A category's or collection's description, trimmed, at most [`MAX_DESCRIPTION`] characters.
+fn description(errors: &mut FormErrors, raw: &str) -> Option<String> {
     errors.check(
         "description",
-        if raw.chars().count() > MAX_COLLECTION_DESCRIPTION {
-            Err(format!(
-                "must be at most {MAX_COLLECTION_DESCRIPTION} characters"
-            ))
+        if raw.chars().count() > MAX_DESCRIPTION {
+            Err(format!("must be at most {MAX_DESCRIPTION} characters"))
         } else {
             Ok(raw.trim().to_owned())
         },
@@ -125,7 +124,7 @@ impl CollectionInput {
             Some(s) => errors.check("slug", Slug::parse(s)),
             None => None,
         };
-        let description = collection_description(&mut errors, &self.description);
+        let description = description(&mut errors, &self.description);
         let products = collection_products(&mut errors, &self.products);
         errors.finish()?;
         Ok(CollectionEdit {
@@ -152,7 +151,7 @@ impl CollectionPatch {
         let description = self
             .description
             .as_deref()
-            .map(|d| collection_description(&mut errors, d));
+            .map(|d| description(&mut errors, d));
         let products = self
             .products
             .as_deref()
@@ -288,17 +287,6 @@ pub struct CategoryEdit {
     pub position: Option<i32>,
 }
 
-fn category_description(errors: &mut FormErrors, raw: &str) -> Option<String> {
-    errors.check(
-        "description",
-        if raw.chars().count() > 5_000 {
-            Err("must be at most 5000 characters")
-        } else {
-            Ok(raw.trim().to_owned())
-        },
-    )
-}
-
 fn parent_slug(errors: &mut FormErrors, raw: Option<&str>) -> Option<Option<Slug>> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Some(None),
@@ -321,7 +309,7 @@ impl CategoryInput {
             None => None,
         };
         let parent = parent_slug(&mut errors, self.parent.as_deref());
-        let description = category_description(&mut errors, &self.description);
+        let description = description(&mut errors, &self.description);
         errors.finish()?;
         Ok(CategoryEdit {
             name,
@@ -352,7 +340,7 @@ impl CategoryPatch {
         let description = self
             .description
             .as_deref()
-            .map(|d| category_description(&mut errors, d));
+            .map(|d| description(&mut errors, d));
         errors.finish()?;
         Ok(CategoryEdit {
             name: name.flatten(),
