@@ -42,6 +42,7 @@ struct Priced {
     name: String,
     price: Money,
     available: i64,
+    options: types::options::OptionValues,
 }
 
 /// Carts on Redis, prices and stock from Postgres.
@@ -80,7 +81,8 @@ impl Carts {
 
     async fn priced(&self, skus: &[String]) -> Result<HashMap<String, Priced>, AppError> {
         let rows = sqlx::query!(
-            r#"SELECT v.sku, p.name AS product, v.name AS variant, v.price_amount, v.currency, v.stock
+            r#"SELECT v.sku, p.name AS product, v.name AS variant, v.price_amount, v.currency, v.stock,
+                      v.options AS "options: sqlx::types::Json<types::options::OptionValues>"
                FROM variants v JOIN products p ON p.id = v.product_id
                WHERE v.sku = ANY($1) AND p.active"#,
             skus
@@ -101,6 +103,7 @@ impl Carts {
                         name,
                         price,
                         available: i64::from(r.stock),
+                        options: r.options.0,
                     },
                 ))
             })
@@ -137,6 +140,7 @@ impl Carts {
                 unit_price: p.price,
                 line_total,
                 available: p.available,
+                options: p.options.clone(),
             });
         }
         let item_count = items.iter().map(|l| l.quantity).sum();

@@ -193,3 +193,55 @@ test('an admin nests a category; its parent lists what is below it, with the who
   await expect(trail.getByRole('link', { name })).toHaveAttribute('href', `/categories/${slug}`);
   await context.close();
 });
+
+test('an admin gives a product options and attributes; shoppers choose by them', async ({ browser }, info) => {
+  const js = jsOn(info);
+  const tag = `${info.project.name}${Date.now()}`.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const name = `Field Jacket ${tag}`;
+  const stem = `JACKET-${tag}`.toUpperCase();
+  const admin = await signedIn(browser, info, ADMIN_EMAIL, ADMIN_PASSWORD);
+
+  await visit(admin, '/admin/products/new', js);
+  const options = admin.getByLabel('Options', { exact: true });
+  if (js) {
+    // The browser applies the server's option rules as the merchant types.
+    await options.fill('Size: S, S');
+    await expect(admin.locator('.field-hint').filter({ hasText: 'options[0].values[1]' })).toBeVisible();
+  }
+  // Without JavaScript a refused form comes back as it loaded, so each try fills it all.
+  const fill = async (second: string) => {
+    await admin.getByLabel('Name', { exact: true }).fill(name);
+    await admin.getByLabel('Category').selectOption('apparel');
+    await options.fill('Size: S, M');
+    await admin.getByLabel('Attributes').fill('material: Waxed cotton');
+    await admin.getByLabel('SKU 1').fill(`${stem}-S`);
+    await admin.getByLabel('Variant name 1').fill('S');
+    await admin.getByLabel('Price 1').fill('120.00');
+    await admin.getByLabel('Stock 1').fill('4');
+    await admin.getByLabel('Options 1').fill('Size: S');
+    await admin.getByLabel('SKU 2').fill(`${stem}-M`);
+    await admin.getByLabel('Variant name 2').fill('M');
+    await admin.getByLabel('Price 2').fill('125.00');
+    await admin.getByLabel('Stock 2').fill('2');
+    await admin.getByLabel('Options 2').fill(second);
+    await admin.getByRole('button', { name: 'Create product' }).click();
+  };
+  // A value the option does not have is refused, naming the row, and nothing is created.
+  await fill('Size: XL');
+  await expect(admin.locator('#variants\\[1\\]\\.options-error')).toContainText('not a value of Size');
+  await fill('Size: M');
+  await expect(admin).toHaveURL(/\/admin\/products\/field-jacket-[a-z0-9-]+\?saved=1$/);
+  const slug = new URL(admin.url()).pathname.split('/').pop()!;
+
+  const context = await browser.newContext({ baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3000', javaScriptEnabled: js });
+  const shopper = await context.newPage();
+  watchErrors(shopper);
+  await visit(shopper, `/products/${slug}`, js);
+  await expect(shopper.getByRole('group', { name: 'Size' })).toBeVisible();
+  await expect(shopper.locator('.attributes')).toContainText('Waxed cotton');
+  await shopper.getByRole('radio', { name: /^M/ }).check();
+  if (!js) await shopper.getByRole('button', { name: 'Show this option' }).click();
+  await expect(shopper.getByTestId('sku')).toHaveText(`${stem}-M`);
+  await expect(shopper.getByTestId('price')).toHaveText('$125.00');
+  await context.close();
+});

@@ -75,21 +75,64 @@ test('unknown pages answer 404 with a way back', async ({ page }) => {
   await expect(page).toHaveURL(/\/$/);
 });
 
-test('choosing a variant shows its price and SKU', async ({ page }, info) => {
+test('choosing a size shows its price and SKU', async ({ page, request }, info) => {
+  const detail = await (await request.get('/api/catalog/products/classic-t-shirt')).json();
+  const xl = detail.variants.find((v: { options: Record<string, string> }) => v.options.Size === 'XL');
   await page.goto('/products/classic-t-shirt');
-  const xl = page.getByLabel(/^XL/);
-  const xlPrice = cents((await page.locator('label[for="variant-classic-t-shirt-xl"]').textContent())!);
+  const radio = page.getByRole('radio', { name: /^XL/ });
   if (jsOn(info)) {
     await waitForHydration(page);
     // After hydration the no-JS button is gone and the choice applies instantly, in place.
     await expect(page.getByRole('button', { name: 'Show this option' })).toBeHidden();
-    await xl.check();
+    await radio.check();
     await expect(page).toHaveURL(/\/products\/classic-t-shirt$/);
   } else {
-    await xl.check();
+    await radio.check();
     await page.getByRole('button', { name: 'Show this option' }).click();
-    await expect(page).toHaveURL(/variant=CLASSIC-T-SHIRT-XL/);
+    await expect(page).toHaveURL(/option\.Size=XL/);
   }
-  await expect(page.getByTestId('sku')).toHaveText('CLASSIC-T-SHIRT-XL');
-  expect(cents((await page.getByTestId('price').textContent())!)).toBe(xlPrice);
+  await expect(page.getByTestId('sku')).toHaveText(xl.sku);
+  expect(cents((await page.getByTestId('price').textContent())!)).toBe(xl.price.amount);
+});
+
+// The merchandising journey: narrow a category by size, stock and price, open a product,
+// pick its size, add it, and find the size on the cart line.
+test('a shopper filters a category by size and price, picks a size and sees it in the cart', async ({ page }, info) => {
+  const js = jsOn(info);
+  await page.goto('/categories/apparel');
+  if (js) await waitForHydration(page);
+  const filters = page.getByRole('complementary', { name: 'Filters' });
+  await filters.getByRole('checkbox', { name: /^M \(\d+\)$/ }).check();
+  await filters.getByRole('checkbox', { name: /^In stock only/ }).check();
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/option\.Size=M/);
+  await expect(page).toHaveURL(/in_stock=true/);
+  await expect(filters.getByRole('link', { name: 'Remove filter Size: M' })).toBeVisible();
+  const narrowed = await page.locator('.product-card').count();
+  expect(narrowed).toBeGreaterThan(0);
+
+  // A price range is a link that keeps the other filters.
+  const range = filters.getByRole('list').filter({ hasText: '$' }).getByRole('link').first();
+  await range.click();
+  await expect(page).toHaveURL(/price_min=\d+/);
+  await expect(page).toHaveURL(/option\.Size=M/);
+  await expect(filters.getByRole('checkbox', { name: /^M \(/ })).toBeChecked();
+
+  await page.locator('.product-card-link').first().click();
+  await expect(page).toHaveURL(/\/products\//);
+  if (js) await waitForHydration(page);
+  const size = page.getByRole('radio', { name: /^M/ });
+  await size.check();
+  if (!js) {
+    await page.getByRole('button', { name: 'Show this option' }).click();
+    await expect(page).toHaveURL(/option\.Size=M/);
+  }
+  await expect(page.getByTestId('sku')).toHaveText(/-M$/);
+  const sku = (await page.getByTestId('sku').textContent())!.trim();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  if (js) await expect(page.getByRole('status')).toContainText('Added to your cart');
+  await page.goto('/cart');
+  const line = page.locator(`tr[data-sku="${sku}"]`);
+  await expect(line).toBeVisible();
+  await expect(line.locator('.line-options')).toHaveText('Size: M');
 });

@@ -13,7 +13,7 @@ test.describe('hydration', () => {
 
     // A marker on the window survives only if nothing reloads the document.
     await page.evaluate(() => ((window as any).__marker = 'still-here'));
-    await page.getByLabel(/^L ·/).check();
+    await page.getByRole('radio', { name: /^L/ }).check();
     await expect(page.getByTestId('sku')).toHaveText('CLASSIC-T-SHIRT-L');
     expect(await page.evaluate(() => (window as any).__marker)).toBe('still-here');
 

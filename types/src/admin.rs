@@ -1,6 +1,10 @@
 //! The merchant admin's shapes and rules. They compile to WASM too, so the admin forms
 //! check exactly what the server checks.
 
+use crate::options::{
+    check_variant_options, parse_attributes, parse_label, parse_options, Attributes, OptionValues,
+    ProductOption,
+};
 use crate::{accounts::FormErrors, AppError, Money, OrderStatus, Sku, Slug};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +29,9 @@ pub struct VariantInput {
     /// The stock the editor read, for a compare-and-set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_was: Option<i64>,
+    /// Its value for each of the product's options, e.g. `{"Size":"M"}`.
+    #[serde(default)]
+    pub options: OptionValues,
 }
 
 /// `POST /api/admin/products`.
@@ -44,6 +51,12 @@ pub struct ProductInput {
     #[serde(default = "yes")]
     /// Whether the storefront shows it (default true).
     pub active: bool,
+    /// Its option axes, e.g. Size S/M/L; every variant then names one value of each.
+    #[serde(default)]
+    pub options: Vec<ProductOption>,
+    /// Merchant attributes by name, e.g. `{"material":"Cotton"}`, for filtering.
+    #[serde(default)]
+    pub attributes: Attributes,
     /// At least one variant.
     pub variants: Vec<VariantInput>,
 }
@@ -71,6 +84,12 @@ pub struct ProductPatch {
     #[serde(default)]
     /// Shown on the storefront or not.
     pub active: Option<bool>,
+    /// Replaces the options; the variants (sent or kept) must fit them.
+    #[serde(default)]
+    pub options: Option<Vec<ProductOption>>,
+    /// Replaces the attributes.
+    #[serde(default)]
+    pub attributes: Option<Attributes>,
     /// Replaces the variant list: SKUs kept are updated, new ones added, missing ones removed.
     #[serde(default)]
     pub variants: Option<Vec<VariantInput>>,
@@ -94,6 +113,10 @@ pub struct AdminProduct {
     pub image_url: Option<String>,
     /// The thumbnail, if one was uploaded.
     pub thumb_url: Option<String>,
+    /// Its option axes.
+    pub options: Vec<ProductOption>,
+    /// Its attributes.
+    pub attributes: Attributes,
     /// Its variants with their stock.
     pub variants: Vec<AdminVariant>,
     /// The last change, RFC 3339.
@@ -112,6 +135,8 @@ pub struct AdminVariant {
     pub price: Money,
     /// Units on hand.
     pub stock: i64,
+    /// Its value for each of the product's options.
+    pub options: OptionValues,
 }
 
 /// A validated variant.
@@ -127,6 +152,8 @@ pub struct ValidVariant {
     pub stock: Option<i32>,
     /// The stock the editor read, for the compare-and-set.
     pub stock_was: Option<i32>,
+    /// Its value for each of the product's options.
+    pub options: OptionValues,
 }
 
 /// The highest price a variant may carry, in minor units: 1,000,000.00 in a two-decimal
@@ -146,6 +173,10 @@ pub struct ValidProduct {
     pub category: Slug,
     /// Whether the storefront shows it.
     pub active: bool,
+    /// Its option axes, which every variant fits.
+    pub options: Vec<ProductOption>,
+    /// Its attributes.
+    pub attributes: Attributes,
     /// At least one variant.
     pub variants: Vec<ValidVariant>,
 }
@@ -216,6 +247,13 @@ pub fn parse_variants(
             &format!("variants[{i}].stock_was"),
             stock_value(v.stock_was),
         );
+        let mut options = OptionValues::new();
+        for (k, value) in &v.options {
+            let field = format!("variants[{i}].options.{k}");
+            if let Some(value) = errors.check(&field, parse_label(value)) {
+                options.insert(k.trim().to_owned(), value);
+            }
+        }
         if let (Some(sku), Some(name), Some(price), Some(stock), Some(stock_was)) =
             (sku, name, price, stock, stock_was)
         {
@@ -225,6 +263,7 @@ pub fn parse_variants(
                 price,
                 stock,
                 stock_was,
+                options,
             });
         }
     }
@@ -259,7 +298,11 @@ impl ProductInput {
             },
         );
         let category = errors.check("category", Slug::parse(self.category.trim()));
+        let options = parse_options(&mut errors, &self.options);
+        let attributes = parse_attributes(&mut errors, &self.attributes);
         let variants = parse_variants(&mut errors, &self.variants, true);
+        let chosen: Vec<OptionValues> = variants.iter().map(|v| v.options.clone()).collect();
+        check_variant_options(&mut errors, &options, &chosen);
         errors.finish()?;
         match (name, slug, description, category) {
             (Some(name), Some(slug), Some(description), Some(category)) => Ok(ValidProduct {
@@ -268,6 +311,8 @@ impl ProductInput {
                 description,
                 category,
                 active: self.active,
+                options,
+                attributes,
                 variants,
             }),
             _ => Err(AppError::internal(
@@ -291,6 +336,10 @@ pub struct ProductEdit {
     pub category: Option<Slug>,
     /// Shown on the storefront or not.
     pub active: Option<bool>,
+    /// New options; the variants must fit them.
+    pub options: Option<Vec<ProductOption>>,
+    /// New attributes.
+    pub attributes: Option<Attributes>,
     /// The whole variant list, replacing the old one by SKU.
     pub variants: Option<Vec<ValidVariant>>,
 }
@@ -321,10 +370,24 @@ impl ProductPatch {
             .category
             .as_deref()
             .map(|c| errors.check("category", Slug::parse(c.trim())));
+        let options = self
+            .options
+            .as_deref()
+            .map(|o| parse_options(&mut errors, o));
+        let attributes = self
+            .attributes
+            .as_ref()
+            .map(|a| parse_attributes(&mut errors, a));
         let variants = self
             .variants
             .as_deref()
             .map(|v| parse_variants(&mut errors, v, false));
+        // With both sent, they must fit each other here; with one, the domain checks it
+        // against what is stored, by the same rule.
+        if let (Some(options), Some(variants)) = (&options, &variants) {
+            let chosen: Vec<OptionValues> = variants.iter().map(|v| v.options.clone()).collect();
+            check_variant_options(&mut errors, options, &chosen);
+        }
         errors.finish()?;
         Ok(ProductEdit {
             name: name.flatten(),
@@ -332,6 +395,8 @@ impl ProductPatch {
             description: description.flatten(),
             category: category.flatten(),
             active: self.active,
+            options,
+            attributes,
             variants,
         })
     }
@@ -520,6 +585,7 @@ mod tests {
             price: Money::new(price, Currency::USD),
             stock: Some(stock),
             stock_was: None,
+            options: Default::default(),
         }
     }
 

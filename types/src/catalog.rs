@@ -1,5 +1,7 @@
 //! The catalog's contract types and the rules for its query parameters.
 
+use crate::facets::{Facets, ListingFilters, RawFilters};
+use crate::options::{Attributes, OptionValues, ProductOption};
 use crate::{AppError, FieldErrors, Money, Slug};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +61,9 @@ pub struct Variant {
     pub price: Money,
     /// Units that can be bought right now.
     pub available: i64,
+    /// Its value for each of the product's options, e.g. `{"Size":"M"}`.
+    #[serde(default)]
+    pub options: OptionValues,
 }
 
 /// A product page: the summary fields plus description and variants.
@@ -73,8 +78,33 @@ pub struct ProductDetail {
     /// The category's display name, for breadcrumbs.
     #[serde(default)]
     pub category_name: String,
+    /// Its option axes with their values in display order.
+    #[serde(default)]
+    pub options: Vec<ProductOption>,
+    /// The merchant's attributes, e.g. `{"material":"Cotton"}`.
+    #[serde(default)]
+    pub attributes: Attributes,
     /// Its variants.
     pub variants: Vec<Variant>,
+}
+
+impl ProductDetail {
+    /// The variant with exactly these option values, if there is one.
+    pub fn variant_for(&self, chosen: &OptionValues) -> Option<&Variant> {
+        self.variants.iter().find(|v| &v.options == chosen)
+    }
+
+    /// Whether some variant with `name` set to `value` (and the other chosen values) can
+    /// be bought now; the product page marks the combinations that cannot.
+    pub fn can_choose(&self, chosen: &OptionValues, name: &str, value: &str) -> bool {
+        self.variants.iter().any(|v| {
+            v.available > 0
+                && v.options.get(name).map(String::as_str) == Some(value)
+                && chosen
+                    .iter()
+                    .all(|(k, want)| k == name || v.options.get(k) == Some(want))
+        })
+    }
 }
 
 /// One page of a product listing.
@@ -89,6 +119,9 @@ pub struct ProductPage {
     pub per_page: u32,
     /// Products matching, across all pages.
     pub total: i64,
+    /// What the listing could be narrowed by, each counted over the other filters.
+    #[serde(default)]
+    pub facets: Facets,
 }
 
 impl ProductPage {
@@ -169,6 +202,54 @@ pub struct RawProductQuery {
     pub page: Option<String>,
     /// Products per page, 1 to 100.
     pub per_page: Option<String>,
+    /// The lowest variant price to list, in minor units, inclusive.
+    pub price_min: Option<String>,
+    /// The highest variant price to list, in minor units, inclusive.
+    pub price_max: Option<String>,
+    /// `true` keeps products with something available.
+    pub in_stock: Option<String>,
+    /// The `attr.<name>` and `option.<name>` values, which a query string repeats; see
+    /// [`RawProductQuery::from_pairs`].
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(ignore), schema(ignore))]
+    pub filters: RawFilters,
+}
+
+impl RawProductQuery {
+    /// Reads a decoded query string. `attr.<name>` and `option.<name>` may repeat; any
+    /// other known parameter given twice is a 400 naming it, and unknown ones are ignored.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, AppError> {
+        let mut raw = RawProductQuery::default();
+        for (key, value) in pairs {
+            if let Some(name) = key.strip_prefix("attr.") {
+                raw.filters.attrs.push((name.to_owned(), value.to_owned()));
+                continue;
+            }
+            if let Some(name) = key.strip_prefix("option.") {
+                raw.filters
+                    .options
+                    .push((name.to_owned(), value.to_owned()));
+                continue;
+            }
+            let slot = match key {
+                "q" => &mut raw.q,
+                "category" => &mut raw.category,
+                "sort" => &mut raw.sort,
+                "page" => &mut raw.page,
+                "per_page" => &mut raw.per_page,
+                "price_min" => &mut raw.price_min,
+                "price_max" => &mut raw.price_max,
+                "in_stock" => &mut raw.in_stock,
+                _ => continue,
+            };
+            if slot.replace(value.to_owned()).is_some() {
+                return Err(AppError::invalid_param(key, "is given more than once"));
+            }
+        }
+        Ok(raw)
+    }
 }
 
 /// A validated product listing query.
@@ -185,6 +266,9 @@ pub struct ProductQuery {
     pub page: u32,
     /// Products per page, 1 to 100.
     pub per_page: u32,
+    /// The active filters.
+    #[serde(default)]
+    pub filters: ListingFilters,
 }
 
 impl ProductQuery {
@@ -258,6 +342,13 @@ impl ProductQuery {
             bad("per_page", msg);
             Self::DEFAULT_PER_PAGE
         });
+        let filters = ListingFilters::parse(
+            raw.price_min.as_deref(),
+            raw.price_max.as_deref(),
+            raw.in_stock.as_deref(),
+            &raw.filters,
+            &mut bad,
+        );
 
         if fields.is_empty() {
             Ok(ProductQuery {
@@ -266,6 +357,7 @@ impl ProductQuery {
                 sort,
                 page,
                 per_page,
+                filters,
             })
         } else {
             let names: Vec<_> = fields.keys().cloned().collect();
@@ -293,7 +385,27 @@ impl ProductQuery {
                         "category" => clean.category = None,
                         "sort" => clean.sort = None,
                         "page" => clean.page = None,
-                        _ => clean.per_page = None,
+                        "per_page" => clean.per_page = None,
+                        "price_min" | "price_max" => {
+                            clean.price_min = None;
+                            clean.price_max = None;
+                        }
+                        "in_stock" => clean.in_stock = None,
+                        f => {
+                            // A bad attribute or option filter is dropped with its name.
+                            let (attr, opt) = (f.strip_prefix("attr."), f.strip_prefix("option."));
+                            clean
+                                .filters
+                                .attrs
+                                .retain(|(n, _)| Some(n.as_str()) != attr);
+                            clean
+                                .filters
+                                .options
+                                .retain(|(n, _)| Some(n.as_str()) != opt);
+                            if f == "attr" {
+                                clean.filters = RawFilters::default();
+                            }
+                        }
                     }
                 }
                 let fallback = ProductQuery {
@@ -302,18 +414,24 @@ impl ProductQuery {
                     sort: Sort::Newest,
                     page: 1,
                     per_page: Self::DEFAULT_PER_PAGE,
+                    filters: ListingFilters::default(),
                 };
                 (Self::parse(&clean).unwrap_or(fallback), Some(err))
             }
         }
     }
 
-    /// A URL query string for this listing at `page` with `sort`, e.g. `?q=mug&sort=name&page=2`.
-    /// The category is left out: pages carry it in their path.
+    /// A URL query string for this listing at `page` with `sort`, e.g. `?q=mug&sort=name&page=2`,
+    /// with its filters.
     pub fn href_query(&self, page: u32, sort: Sort) -> String {
         let mut parts = Vec::new();
         if let Some(q) = &self.q {
             parts.push(format!("q={}", url_encode(q)));
+            // Search results narrowed to a category carry it; category pages have it in
+            // their path and never carry text.
+            if let Some(c) = &self.category {
+                parts.push(format!("category={c}"));
+            }
         }
         let default_sort = if self.q.is_some() {
             Sort::Relevance
@@ -325,6 +443,9 @@ impl ProductQuery {
         }
         if self.per_page != Self::DEFAULT_PER_PAGE {
             parts.push(format!("per_page={}", self.per_page));
+        }
+        for (k, v) in self.filters.pairs() {
+            parts.push(format!("{}={}", url_encode(&k), url_encode(&v)));
         }
         if page > 1 {
             parts.push(format!("page={page}"));
@@ -344,6 +465,22 @@ impl ProductQuery {
             sort: Some(self.sort.as_str().to_owned()),
             page: Some(self.page.to_string()),
             per_page: (self.per_page != Self::DEFAULT_PER_PAGE).then(|| self.per_page.to_string()),
+            price_min: self.filters.price_min.map(|n| n.to_string()),
+            price_max: self.filters.price_max.map(|n| n.to_string()),
+            in_stock: self.filters.in_stock.then(|| "true".to_owned()),
+            filters: RawFilters {
+                attrs: flat(&self.filters.attributes),
+                options: flat(&self.filters.options),
+            },
+        }
+    }
+
+    /// This query with other filters, from the first page: where a facet link leads.
+    pub fn with_filters(&self, filters: ListingFilters) -> ProductQuery {
+        ProductQuery {
+            filters,
+            page: 1,
+            ..self.clone()
         }
     }
 
@@ -351,6 +488,15 @@ impl ProductQuery {
     pub fn offset(&self) -> i64 {
         i64::from(self.page - 1) * i64::from(self.per_page)
     }
+}
+
+fn flat(
+    group: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> Vec<(String, String)> {
+    group
+        .iter()
+        .flat_map(|(n, vs)| vs.iter().map(move |v| (n.clone(), v.clone())))
+        .collect()
 }
 
 /// Percent-encodes a query-string value (`application/x-www-form-urlencoded`).
@@ -392,6 +538,8 @@ mod tests {
                 "sort" => r.sort = v,
                 "page" => r.page = v,
                 "per_page" => r.per_page = v,
+                "price_min" => r.price_min = v,
+                "in_stock" => r.in_stock = v,
                 _ => unreachable!(),
             }
         }
@@ -488,6 +636,7 @@ mod tests {
             page: 1,
             per_page: 24,
             total,
+            facets: Default::default(),
         };
         assert_eq!(page(0).total_pages(), 1);
         assert_eq!(page(24).total_pages(), 1);
@@ -507,6 +656,8 @@ mod tests {
             },
             description: "A mug".into(),
             category_name: "Home".into(),
+            options: vec![],
+            attributes: Default::default(),
             variants: vec![],
         };
         let v = serde_json::to_value(&d).expect("json");

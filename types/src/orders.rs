@@ -29,6 +29,9 @@ pub struct CartItem {
     /// Units available right now, so the cart can warn before checkout.
     #[serde(default)]
     pub available: i64,
+    /// The variant's option values, e.g. `{"Size":"M"}`.
+    #[serde(default)]
+    pub options: crate::options::OptionValues,
 }
 
 /// `GET /api/cart`: `{"items","subtotal","item_count"}`.

@@ -89,18 +89,22 @@ mod tests {
             },
             description: "A mug & a saucer".into(),
             category_name: "Home".into(),
+            options: vec![],
+            attributes: Default::default(),
             variants: vec![
                 Variant {
                     sku: "MUG-S".into(),
                     name: "Small".into(),
                     price: Money::new(1250, Currency::USD),
                     available: 3,
+                    options: Default::default(),
                 },
                 Variant {
                     sku: "MUG-L".into(),
                     name: "Large".into(),
                     price: Money::new(150_000, Currency::USD),
                     available: 0,
+                    options: Default::default(),
                 },
             ],
         }

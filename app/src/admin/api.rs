@@ -27,6 +27,9 @@ pub struct VariantForm {
     /// The stock shown when the form was loaded (hidden), for the compare-and-set.
     #[serde(default)]
     pub stock_was: String,
+    /// Its option values as `Size: M; Color: Red`.
+    #[serde(default)]
+    pub options: String,
 }
 
 /// The product form.
@@ -43,6 +46,12 @@ pub struct ProductForm {
     /// A checkbox: present when ticked.
     #[serde(default)]
     pub active: Option<String>,
+    /// One option per line: `Size: S, M, L`.
+    #[serde(default)]
+    pub options: String,
+    /// One attribute per line: `material: Cotton`.
+    #[serde(default)]
+    pub attributes: String,
     #[serde(default)]
     pub variants: Vec<VariantForm>,
 }
@@ -53,6 +62,7 @@ impl ProductForm {
     /// The contract's product input; blank variant rows are left out, and a price that
     /// is not a price is reported on its row.
     pub fn to_input(&self) -> Result<types::admin::ProductInput, AppError> {
+        use types::options::{options_from_lines, pairs_from_lines};
         let mut errors = types::accounts::FormErrors::default();
         let mut variants = Vec::new();
         for (i, v) in self.variants.iter().enumerate() {
@@ -77,6 +87,8 @@ impl ProductForm {
                 whole("stock", &v.stock).map_err(|(f, e)| errors.check::<(), _>(&f, Err(e)));
             let stock_was = whole("stock_was", &v.stock_was)
                 .map_err(|(f, e)| errors.check::<(), _>(&f, Err(e)));
+            let options =
+                pairs_from_lines(&mut errors, &format!("variants[{i}].options"), &v.options);
             if let (Some(price), Ok(stock), Ok(stock_was)) = (price, stock, stock_was) {
                 variants.push(types::admin::VariantInput {
                     sku: v.sku.clone(),
@@ -84,9 +96,12 @@ impl ProductForm {
                     price,
                     stock,
                     stock_was,
+                    options,
                 });
             }
         }
+        let options = options_from_lines(&mut errors, &self.options);
+        let attributes = pairs_from_lines(&mut errors, "attributes", &self.attributes);
         errors.finish()?;
         Ok(types::admin::ProductInput {
             name: self.name.clone(),
@@ -94,6 +109,8 @@ impl ProductForm {
             description: self.description.clone(),
             category: self.category.clone(),
             active: self.active.is_some(),
+            options,
+            attributes,
             variants,
         })
     }
@@ -181,6 +198,8 @@ pub async fn save_product(
                 description: Some(input.description),
                 category: Some(input.category),
                 active: Some(input.active),
+                options: Some(input.options),
+                attributes: Some(input.attributes),
                 variants: Some(input.variants),
             };
             s.catalog

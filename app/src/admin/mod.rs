@@ -5,6 +5,7 @@
 mod api;
 mod categories;
 mod collections;
+mod options;
 mod pages;
 
 pub use categories::{AdminCategoriesPage, AdminCategoryPage};

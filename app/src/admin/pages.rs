@@ -2,6 +2,7 @@
 //! place after hydration. Guests are sent to the login page; shoppers get a 403 page.
 
 use super::api::*;
+use super::options::{OptionFields, PrefixMessages};
 use crate::accounts::{last_error, FieldMessage, FormAlert};
 use crate::layout::ErrorView;
 use leptos::prelude::*;
@@ -340,6 +341,18 @@ fn live_check(
     (move || hint.get(), on_input)
 }
 
+/// One variant row of the product form, as it is filled in.
+#[derive(Clone, Default)]
+struct VariantRow {
+    sku: String,
+    name: String,
+    price: String,
+    stock: String,
+    /// The stock the page shows for a saved variant.
+    stock_was: Option<String>,
+    options: String,
+}
+
 /// The product form, for a new product (`product` is `None`) or an existing one.
 #[component]
 fn ProductEditor(
@@ -360,20 +373,18 @@ fn ProductEditor(
         }
     });
     let p = product.clone();
-    // The last field is the stock the page shows for a saved variant.
-    let mut rows: Vec<(String, String, String, String, Option<String>)> = p
+    let mut rows: Vec<VariantRow> = p
         .as_ref()
         .map(|p| {
             p.variants
                 .iter()
-                .map(|v| {
-                    (
-                        v.sku.clone(),
-                        v.name.clone(),
-                        v.price.to_plain(),
-                        v.stock.to_string(),
-                        Some(v.stock.to_string()),
-                    )
+                .map(|v| VariantRow {
+                    sku: v.sku.clone(),
+                    name: v.name.clone(),
+                    price: v.price.to_plain(),
+                    stock: v.stock.to_string(),
+                    stock_was: Some(v.stock.to_string()),
+                    options: types::options::pairs_to_lines(&v.options, "; "),
                 })
                 .collect()
         })
@@ -441,6 +452,11 @@ fn ProductEditor(
                 />
                 <label for="pf-active">"Active (shown in the shop)"</label>
             </p>
+            <OptionFields
+                options=p.as_ref().map(|p| p.options.clone()).unwrap_or_default()
+                attributes=p.as_ref().map(|p| p.attributes.clone()).unwrap_or_default()
+                error
+            />
             <fieldset class="variants">
                 <legend>"Variants"</legend>
                 <FieldMessage error field="variants" />
@@ -451,13 +467,14 @@ fn ProductEditor(
                             <th scope="col">"Name"</th>
                             <th scope="col">"Price (USD)"</th>
                             <th scope="col">"Stock"</th>
+                            <th scope="col">"Options"</th>
                         </tr>
                     </thead>
                     <tbody>
                         {rows
                             .into_iter()
                             .enumerate()
-                            .map(|(i, (sku, name, price, stock, stock_was))| {
+                            .map(|(i, VariantRow { sku, name, price, stock, stock_was, options })| {
                                 let (sku_hint, check_sku) = live_check(|v| {
                                     types::Sku::parse(v).map(|_| ()).map_err(|e| e.to_string())
                                 });
@@ -520,6 +537,18 @@ fn ProductEditor(
                                                     }
                                                 })}
                                             <FieldMessage error field=format!("variants[{i}].stock") />
+                                        </td>
+                                        <td>
+                                            <input
+                                                aria-label=format!("Options {}", i + 1)
+                                                name=format!("form[variants][{i}][options]")
+                                                placeholder="Size: M"
+                                                value=options
+                                            />
+                                            <PrefixMessages
+                                                error
+                                                prefix=format!("variants[{i}].options")
+                                            />
                                         </td>
                                     </tr>
                                 }

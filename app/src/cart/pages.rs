@@ -195,6 +195,14 @@ pub fn CartPage() -> impl IntoView {
                                                 <tr data-sku=line.sku.clone()>
                                                     <td>
                                                         {line.name.clone()}
+                                                        {(!line.options.is_empty())
+                                                            .then(|| {
+                                                                view! {
+                                                                    <span class="line-options">
+                                                                        {types::options::pairs_to_lines(&line.options, ", ")}
+                                                                    </span>
+                                                                }
+                                                            })}
                                                         {(line.quantity > line.available)
                                                             .then(|| {
                                                                 view! {

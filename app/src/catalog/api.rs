@@ -32,6 +32,8 @@ pub struct Listing {
     pub notice: Option<String>,
     /// The shop's public address, for the page's canonical link.
     pub site: String,
+    /// Every category, to name the category facet's values.
+    pub categories: Vec<CategorySummary>,
 }
 
 /// A product page: the product and the shop's public address, for its absolute links.
@@ -74,7 +76,8 @@ pub async fn get_home() -> Result<Home, AppError> {
 /// One page of a category listing (when `raw.category` is set) or of search results.
 /// Bad sort or paging values are reset with a notice, never an error page; an unknown
 /// category is a 404.
-#[server(prefix = "/rpc", endpoint = "catalog/listing")]
+// JSON, because the filters are repeated pairs, which a URL-encoded body cannot carry.
+#[server(prefix = "/rpc", endpoint = "catalog/listing", input = server_fn::codec::Json)]
 pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
     let services = crate::ssr::services()?;
     let catalog = &services.catalog;
@@ -115,6 +118,7 @@ pub async fn get_listing(raw: RawProductQuery) -> Result<Listing, AppError> {
             results,
             notice,
             site: services.public_url.clone(),
+            categories: catalog.categories().await?.as_ref().clone(),
         })
     }
     .await;

@@ -1,7 +1,9 @@
 //! The catalog: home, category listings, search and product pages.
 
 mod api;
+mod filters;
 mod pages;
+mod picker;
 mod views;
 
 pub use api::{

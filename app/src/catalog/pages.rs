@@ -2,6 +2,8 @@
 //! the routes render them in async mode, so titles and status codes are right without JS.
 
 use super::api::{get_collection, get_home, get_listing, get_product, Listing, ProductScreen};
+use super::filters::FilterSidebar;
+use super::picker::{initial_choice, OptionPicker};
 use super::views::{showing, Pagination, ProductGrid, SortForm};
 use crate::cart::AddToCartForm;
 use crate::layout::ErrorView;
@@ -9,6 +11,7 @@ use crate::use_hydrated;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
+use types::options::OptionValues;
 use types::{ProductDetail, RawProductQuery, Variant};
 
 fn loading() -> impl IntoView {
@@ -111,13 +114,22 @@ pub fn HomePage() -> impl IntoView {
 fn raw_query(category: Option<String>) -> RawProductQuery {
     let query = use_query_map();
     let q = query.read();
-    RawProductQuery {
-        q: if category.is_some() { None } else { q.get("q") },
-        category,
-        sort: q.get("sort"),
-        page: q.get("page"),
-        per_page: q.get("per_page"),
+    // Filter names repeat; any other parameter keeps its last value, since a page should
+    // not fail over a URL that names one twice.
+    let repeats = |k: &str| k.starts_with("attr.") || k.starts_with("option.");
+    let pairs = (&*q)
+        .into_iter()
+        .filter(|(k, _)| repeats(k))
+        .chain(q.latest_values().filter(|(k, _)| !repeats(k)))
+        .map(|(k, v)| (k.as_ref(), v));
+    let mut raw = RawProductQuery::from_pairs(pairs).unwrap_or_default();
+    // A category page lists the category; the search page may narrow to one by its
+    // category facet.
+    if category.is_some() {
+        raw.q = None;
+        raw.category = category;
     }
+    raw
 }
 
 /// A listing with its heading, sort menu, grid and pagination.
@@ -129,10 +141,13 @@ fn ListingView(
 ) -> impl IntoView {
     let Listing {
         query,
-        results,
+        mut results,
         notice,
+        categories,
         ..
     } = listing;
+    let facets = std::mem::take(&mut results.facets);
+    let currency = results.items.first().map(|p| p.price);
     let count = showing(&results);
     let empty = if query.q.is_some() {
         "No products match your search. Check the spelling or try fewer words."
@@ -155,8 +170,13 @@ fn ListingView(
                     </p>
                 }
             })}
-        <ProductGrid products=results.items.clone() empty=empty />
-        <Pagination results query base />
+        <div class="listing-body">
+            <FilterSidebar facets query=query.clone() base=base.clone() categories currency />
+            <div class="listing-results">
+                <ProductGrid products=results.items.clone() empty=empty />
+                <Pagination results query base />
+            </div>
+        </div>
     }
 }
 
@@ -195,11 +215,16 @@ pub fn CategoryPage() -> impl IntoView {
                             name,
                             listing.results.total,
                         );
+                        let unfiltered = types::ProductQuery {
+                            filters: Default::default(),
+                            ..listing.query.clone()
+                        };
                         let canonical = format!(
                             "{}{base}{}",
                             listing.site,
-                            listing.query.href_query(listing.query.page, types::Sort::Newest),
+                            unfiltered.href_query(listing.query.page, types::Sort::Newest),
                         );
+                        // Every filtered view of a category points search engines at the whole one.
                         view! {
                             <Title text=name.clone() />
                             <Meta name="description" content=description.clone() />
@@ -355,8 +380,16 @@ pub fn ProductPage() -> impl IntoView {
                 match product.await {
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                     Ok(ProductScreen { product, site, categories }) => {
-                        let wanted = query.read_untracked().get("variant");
-                        view! { <ProductView product site categories wanted /> }.into_any()
+                        let q = query.read_untracked();
+                        let wanted = q.get("variant");
+                        let wanted_options = q
+                            .latest_values()
+                            .filter_map(|(k, v)| {
+                                k.strip_prefix("option.").map(|k| (k.to_owned(), v.to_owned()))
+                            })
+                            .collect();
+                        view! { <ProductView product site categories wanted wanted_options /> }
+                            .into_any()
                     }
                 }
             })}
@@ -387,6 +420,7 @@ fn ProductView(
     site: String,
     categories: Vec<(String, String)>,
     wanted: Option<String>,
+    wanted_options: OptionValues,
 ) -> impl IntoView {
     let url = format!("{site}/products/{}", product.summary.slug);
     let json_ld = types::seo::product_json_ld(&product, &site, &url);
@@ -399,16 +433,36 @@ fn ProductView(
         summary,
         description,
         category_name: _,
+        options,
+        attributes,
         variants,
     } = product;
+    // A product with options is chosen value by value; one without, variant by variant.
+    let has_options = !options.is_empty();
+    let chosen = RwSignal::new(initial_choice(
+        &variants,
+        wanted.as_deref(),
+        &wanted_options,
+    ));
     let selected = RwSignal::new(initial_variant(&variants, wanted));
     let variants = StoredValue::new(variants);
-    let current =
-        move || variants.with_value(|vs| vs.iter().find(|v| v.sku == selected.get()).cloned());
+    let current = move || {
+        variants.with_value(|vs| {
+            if has_options {
+                chosen.with(|c| vs.iter().find(|v| &v.options == c).cloned())
+            } else {
+                vs.iter().find(|v| v.sku == selected.get()).cloned()
+            }
+        })
+    };
+    let sku = Signal::derive(move || current().map(|v| v.sku).unwrap_or_default());
     let hydrated = use_hydrated();
     let meta: String = description.chars().take(155).collect();
     let alt = format!("Photo of {}", summary.name);
     let single = variants.with_value(|v| v.len() == 1);
+    let picker = has_options.then(|| {
+        view! { <OptionPicker options variants chosen hydrated /> }
+    });
     view! {
         <Title text=summary.name.clone() />
         <Meta name="description" content=meta.clone() />
@@ -442,50 +496,72 @@ fn ProductView(
                 <p class="stock" data-testid="stock">
                     {move || stock_label(current().as_ref())}
                 </p>
-                <form method="get" class="variant-form" hidden=single>
-                    <fieldset>
-                        <legend>"Choose an option"</legend>
-                        {variants
-                            .with_value(|vs| {
-                                vs.iter()
-                                    .map(|v| {
-                                        let sku = v.sku.clone();
-                                        let id = format!("variant-{}", v.sku.to_lowercase());
-                                        let checked = selected.get_untracked() == v.sku;
-                                        view! {
-                                            <div class="variant">
-                                                <input
-                                                    type="radio"
-                                                    name="variant"
-                                                    id=id.clone()
-                                                    value=v.sku.clone()
-                                                    checked=checked
-                                                    on:change=move |_| selected.set(sku.clone())
-                                                />
-                                                <label for=id>
-                                                    {v.name.clone()}" · "{v.price.to_string()}
-                                                    {(v.available == 0).then_some(" (sold out)")}
-                                                </label>
-                                            </div>
-                                        }
-                                    })
-                                    .collect_view()
-                            })}
-                    </fieldset>
-                    <button type="submit" hidden=move || hydrated.get()>
-                        "Show this option"
-                    </button>
-                </form>
+                {picker}
+                {(!has_options)
+                    .then(|| {
+                        view! {
+                            <form method="get" class="variant-form" hidden=single>
+                                <fieldset>
+                                    <legend>"Choose an option"</legend>
+                                    {variants
+                                        .with_value(|vs| {
+                                            vs.iter()
+                                                .map(|v| {
+                                                    let sku = v.sku.clone();
+                                                    let id = format!("variant-{}", v.sku.to_lowercase());
+                                                    let checked = selected.get_untracked() == v.sku;
+                                                    view! {
+                                                        <div class="variant">
+                                                            <input
+                                                                type="radio"
+                                                                name="variant"
+                                                                id=id.clone()
+                                                                value=v.sku.clone()
+                                                                checked=checked
+                                                                on:change=move |_| selected.set(sku.clone())
+                                                            />
+                                                            <label for=id>
+                                                                {v.name.clone()}" · "{v.price.to_string()}
+                                                                {(v.available == 0).then_some(" (sold out)")}
+                                                            </label>
+                                                        </div>
+                                                    }
+                                                })
+                                                .collect_view()
+                                        })}
+                                </fieldset>
+                                <button type="submit" hidden=move || hydrated.get()>
+                                    "Show this option"
+                                </button>
+                            </form>
+                        }
+                    })}
                 <AddToCartForm
-                    sku=Signal::derive(move || selected.get())
+                    sku
                     disabled=Signal::derive(move || {
                         current().map(|v| v.available == 0).unwrap_or(true)
                     })
                 />
-                <p class="sku">"SKU: "<span data-testid="sku">{move || selected.get()}</span></p>
+                <p class="sku">"SKU: "<span data-testid="sku">{move || sku.get()}</span></p>
                 <div class="description">
                     <p>{description}</p>
                 </div>
+                {(!attributes.is_empty())
+                    .then(|| {
+                        view! {
+                            <dl class="attributes">
+                                {attributes
+                                    .into_iter()
+                                    .map(|(name, value)| {
+                                        view! {
+                                            <dt>{name}</dt>
+                                            <dd>{value}</dd>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </dl>
+                        }
+                    })}
             </div>
         </article>
     }

@@ -54,6 +54,12 @@ pub fn SortForm(query: ProductQuery, #[prop(into)] action: String) -> impl IntoV
                         <input type="hidden" name="per_page" value=query.per_page.to_string() />
                     }
                 })}
+            {query
+                .filters
+                .pairs()
+                .into_iter()
+                .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+                .collect_view()}
             <label for="sort">"Sort by"</label>
             <select id="sort" name="sort">
                 {Sort::ALL

@@ -108,6 +108,7 @@ impl Catalog {
             page: query.page,
             per_page: query.per_page,
             total: head.total,
+            facets: Default::default(),
         };
         Ok((head.name, head.description, page))
     }

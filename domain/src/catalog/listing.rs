@@ -8,14 +8,17 @@
 //! run together (compounds).
 
 use super::Catalog;
+use sqlx::types::Json;
 use types::{AppError, Money, ProductPage, ProductQuery, ProductSummary};
 
 /// Which categories a listing covers: one (`leaf`), several (`subtree`; empty for an
 /// unknown category, which lists nothing), or all (neither).
 #[derive(Clone, Copy, Default)]
-struct Scope<'a> {
-    leaf: Option<i64>,
-    subtree: Option<&'a [i64]>,
+pub(super) struct Scope<'a> {
+    /// One category, filtered by its id.
+    pub leaf: Option<i64>,
+    /// A category and those below it.
+    pub subtree: Option<&'a [i64]>,
 }
 
 impl Catalog {
@@ -43,17 +46,34 @@ impl Catalog {
                 subtree: Some(ids),
             },
         };
-        let (items, total) = match query.q.as_deref() {
-            None => self.browse(query, scope, featured_only).await?,
+        // The page and its facets are two statements on two connections, run together.
+        // A filtered browse pages like a search without words: the category counters no
+        // longer give its total.
+        let filtered = !query.filters.is_empty();
+        let ((items, total), facets) = match query.q.as_deref() {
+            None if filtered => tokio::try_join!(
+                self.search(None, None, query, scope, featured_only),
+                self.facets_unless(featured_only, scope, None, None, &query.filters),
+            )?,
+            None => tokio::try_join!(
+                self.browse(query, scope, featured_only),
+                self.facets_unless(featured_only, scope, None, None, &query.filters),
+            )?,
             Some(q) => {
-                let found = self.search(q, None, query, scope, featured_only).await?;
-                if found.1 > 0 {
+                let found = tokio::try_join!(
+                    self.search(Some(q), None, query, scope, featured_only),
+                    self.facets_unless(featured_only, scope, Some(q), None, &query.filters),
+                )?;
+                if found.0 .1 > 0 {
                     found
                 } else {
                     let corrected = self.correct_typos(q).await?;
                     let compact = compact_term(q);
-                    self.search(&corrected, compact.as_deref(), query, scope, featured_only)
-                        .await?
+                    let (words, compact) = (Some(corrected.as_str()), compact.as_deref());
+                    tokio::try_join!(
+                        self.search(words, compact, query, scope, featured_only),
+                        self.facets_unless(featured_only, scope, words, compact, &query.filters),
+                    )?
                 }
             }
         };
@@ -62,7 +82,23 @@ impl Catalog {
             page: query.page,
             per_page: query.per_page,
             total,
+            facets,
         })
+    }
+
+    /// The listing's facets; none for the home page's featured shelf, which shows none.
+    async fn facets_unless(
+        &self,
+        featured_only: bool,
+        scope: Scope<'_>,
+        words: Option<&str>,
+        compact: Option<&str>,
+        filters: &types::facets::ListingFilters,
+    ) -> Result<types::facets::Facets, AppError> {
+        if featured_only {
+            return Ok(types::facets::Facets::default());
+        }
+        self.facets(scope, words, compact, filters).await
     }
 
     /// A page of a category or of the whole catalog, in one statement. Planned with its
@@ -169,16 +205,21 @@ impl Catalog {
 
     /// A page of search results: products whose text holds `words` (stemmed full text) or,
     /// given `compact`, whose name holds those letters run together ("tshirt" is
-    /// "T-Shirt"). Compound matches rank first, then by full-text rank.
+    /// "T-Shirt"). Compound matches rank first, then by full-text rank. Without words it
+    /// pages a filtered browse. A product passes the filters when its attributes do and
+    /// one of its variants meets the price, stock and option filters together.
     #[tracing::instrument(name = "catalog.search", skip_all, fields(compound = compact.is_some()))]
     async fn search(
         &self,
-        words: &str,
+        words: Option<&str>,
         compact: Option<&str>,
         query: &ProductQuery,
         scope: Scope<'_>,
         featured_only: bool,
     ) -> Result<(Vec<ProductSummary>, i64), AppError> {
+        let f = &query.filters;
+        let variant_filters =
+            f.price_min.is_some() || f.price_max.is_some() || f.in_stock || !f.options.is_empty();
         let rows = sqlx::query!(
             r#"WITH q AS (SELECT websearch_to_tsquery('english', $2::text) AS ts)
                SELECT page.slug, page.name, page.image_url, page.min_price AS "price!",
@@ -205,9 +246,20 @@ impl Catalog {
                       AND ($1::int8 IS NULL OR p.category_id = $1)
                       AND ($8::int8[] IS NULL OR p.category_id = ANY($8))
                       AND (NOT $6 OR p.featured)
-                      AND (p.search @@ q.ts
+                      AND ($2::text IS NULL OR p.search @@ q.ts
                            OR ($7::text IS NOT NULL
                                AND p.search_compact LIKE '%' || $7::text || '%'))
+                      AND NOT EXISTS (SELECT 1 FROM jsonb_each($9::jsonb) f
+                                       WHERE NOT coalesce(f.value ? (p.attributes->>f.key), false))
+                      AND (NOT $10 OR EXISTS (
+                          SELECT 1 FROM variants v
+                           WHERE v.product_id = p.id
+                             AND ($11::int8 IS NULL OR v.price_amount >= $11)
+                             AND ($12::int8 IS NULL OR v.price_amount <= $12)
+                             AND (NOT $13 OR v.stock > 0)
+                             AND NOT EXISTS (
+                                 SELECT 1 FROM jsonb_each($14::jsonb) f
+                                  WHERE NOT coalesce(f.value ? (v.options->>f.key), false))))
                     ORDER BY n
                     LIMIT $4 OFFSET $5
                ) page
@@ -220,6 +272,12 @@ impl Catalog {
             featured_only,
             compact,
             scope.subtree,
+            Json(&f.attributes) as _,
+            variant_filters,
+            f.price_min,
+            f.price_max,
+            f.in_stock,
+            Json(&f.options) as _,
         )
         .fetch_all(&self.db)
         .await?;

@@ -3,7 +3,9 @@
 
 mod categories;
 mod collections;
+mod facets;
 mod listing;
+mod options;
 mod products;
 mod sitemap;
 mod stock;
@@ -13,9 +15,11 @@ pub use sitemap::{Sitemap, SitemapUrl, SITEMAP_FILE_LIMIT};
 use tree::CategoryTree;
 
 use crate::cache::TtlCache;
+use sqlx::types::Json;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use types::options::{Attributes, OptionValues};
 use types::{
     AppError, CategorySummary, CollectionSummary, Money, ProductDetail, ProductPage, ProductQuery,
     ProductSummary, Slug, Variant,
@@ -116,6 +120,7 @@ impl Catalog {
             sort: types::Sort::Newest,
             page: 1,
             per_page: limit,
+            filters: Default::default(),
         };
         self.featured
             .get_or_load(&limit, || async {
@@ -134,7 +139,8 @@ impl Catalog {
     async fn load_product(&self, slug: &Slug) -> Result<Option<ProductDetail>, AppError> {
         let Some(p) = sqlx::query!(
             r#"SELECT p.id, p.slug, p.name, p.description, p.image_url,
-                      c.slug AS category, c.name AS category_name
+                      c.slug AS category, c.name AS category_name,
+                      p.attributes AS "attributes: Json<Attributes>"
                FROM products p JOIN categories c ON c.id = p.category_id
                WHERE p.slug = $1 AND p.active"#,
             slug.as_str()
@@ -145,7 +151,8 @@ impl Catalog {
             return Ok(None);
         };
         let variants = sqlx::query!(
-            r#"SELECT sku, name, price_amount, currency, stock
+            r#"SELECT sku, name, price_amount, currency, stock,
+                      options AS "options: Json<OptionValues>"
                FROM variants WHERE product_id = $1 ORDER BY position, id"#,
             p.id
         )
@@ -158,6 +165,7 @@ impl Catalog {
                 name: v.name,
                 price: Money::from_row(v.price_amount, &v.currency)?,
                 available: i64::from(v.stock),
+                options: v.options.0,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
@@ -175,6 +183,8 @@ impl Catalog {
             },
             description: p.description,
             category_name: p.category_name,
+            options: Self::stored_options(&mut *self.db.acquire().await?, p.id).await?,
+            attributes: p.attributes.0,
             variants,
         }))
     }

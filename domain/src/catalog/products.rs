@@ -8,11 +8,13 @@ use crate::audit::{audit, Actor};
 use crate::outbox;
 use crate::rfc3339;
 use serde_json::{json, Value};
+use sqlx::types::Json;
 use sqlx::PgConnection;
 use types::admin::{
     AdminProduct, AdminVariant, InventoryChange, ProductEdit, ProductFilter, ValidProduct,
     ValidVariant,
 };
+use types::options::{Attributes, OptionValues};
 use types::{AppError, Money, Slug};
 
 /// Friendlier 409s for the unique keys an admin can trip over.
@@ -95,7 +97,7 @@ impl Catalog {
     pub async fn admin_product(&self, slug: &str) -> Result<Option<AdminProduct>, AppError> {
         let Some(p) = sqlx::query!(
             r#"SELECT p.id, p.slug, p.name, p.description, c.slug AS category, p.active, p.image_url,
-                      p.thumb_url, p.updated_at
+                      p.thumb_url, p.updated_at, p.attributes AS "attributes: Json<Attributes>"
                FROM products p JOIN categories c ON c.id = p.category_id WHERE p.slug = $1"#,
             slug
         )
@@ -105,7 +107,9 @@ impl Catalog {
             return Ok(None);
         };
         let variants = sqlx::query!(
-            "SELECT sku, name, price_amount, currency, stock FROM variants WHERE product_id = $1 ORDER BY position, id",
+            r#"SELECT sku, name, price_amount, currency, stock,
+                      options AS "options: Json<OptionValues>"
+                 FROM variants WHERE product_id = $1 ORDER BY position, id"#,
             p.id
         )
         .fetch_all(&self.db)
@@ -117,9 +121,11 @@ impl Catalog {
                 sku: v.sku,
                 name: v.name,
                 stock: i64::from(v.stock),
+                options: v.options.0,
             })
         })
         .collect::<Result<_, AppError>>()?;
+        let options = Self::stored_options(&mut *self.db.acquire().await?, p.id).await?;
         Ok(Some(AdminProduct {
             slug: p.slug,
             name: p.name,
@@ -128,6 +134,8 @@ impl Catalog {
             active: p.active,
             image_url: p.image_url,
             thumb_url: p.thumb_url,
+            options,
+            attributes: p.attributes.0,
             variants,
             updated_at: rfc3339(p.updated_at),
         }))
@@ -189,6 +197,8 @@ impl Catalog {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| clash(e, &slug))?;
+        Self::write_options(&mut tx, id, &input.options).await?;
+        Self::write_attributes(&mut tx, id, &input.attributes).await?;
         for (position, v) in input.variants.iter().enumerate() {
             Self::add_variant(&mut tx, actor, id, v, position, &slug).await?;
         }
@@ -281,14 +291,16 @@ impl Catalog {
         position: usize,
     ) -> Result<(), sqlx::Error> {
         sqlx::query!(
-            "INSERT INTO variants (product_id, sku, name, price_amount, currency, stock, position) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            r#"INSERT INTO variants (product_id, sku, name, price_amount, currency, stock, position, options)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
             product,
             v.sku.as_str(),
             v.name,
             v.price.amount,
             v.price.currency.as_str(),
             stock,
-            i32::try_from(position).unwrap_or(i32::MAX)
+            i32::try_from(position).unwrap_or(i32::MAX),
+            Json(&v.options) as Json<&OptionValues>,
         )
         .execute(tx)
         .await?;
@@ -390,13 +402,16 @@ impl Catalog {
                     Some(b) => {
                         let stock = stock_to_write(v, b.stock)?;
                         sqlx::query!(
-                            "UPDATE variants SET name = $2, price_amount = $3, currency = $4, stock = COALESCE($5, stock), position = $6 WHERE sku = $1",
+                            r#"UPDATE variants SET name = $2, price_amount = $3, currency = $4,
+                                      stock = COALESCE($5, stock), position = $6, options = $7
+                                WHERE sku = $1"#,
                             v.sku.as_str(),
                             v.name,
                             v.price.amount,
                             v.price.currency.as_str(),
                             stock,
-                            i32::try_from(position).unwrap_or(i32::MAX)
+                            i32::try_from(position).unwrap_or(i32::MAX),
+                            Json(&v.options) as Json<&OptionValues>,
                         )
                         .execute(&mut *tx)
                         .await?;
@@ -419,6 +434,14 @@ impl Catalog {
                 }
             }
         }
+        if let Some(options) = &patch.options {
+            Self::write_options(&mut tx, current.id, options).await?;
+        }
+        if let Some(attributes) = &patch.attributes {
+            Self::write_attributes(&mut tx, current.id, attributes).await?;
+        }
+        // Whichever side the edit sent, the variants must fit the options now stored.
+        Self::check_stored_options(&mut tx, current.id).await?;
         let event = json!({"slug": new_slug, "previous_slug": current.slug, "change": "updated"});
         let details = json!({"from": current.slug});
         self.publish(tx, actor, "product.update", &new_slug, details, event)

@@ -71,6 +71,8 @@ struct PlannedProduct {
     line_name: String,
     featured: bool,
     age_hours: i32,
+    /// `{"material": ...}`, for the listing's filters.
+    attributes: serde_json::Value,
     variants: Vec<PlannedVariant>,
 }
 
@@ -141,8 +143,17 @@ fn plan(cat: &CategorySpec, i: usize, age_hours: i32) -> Result<PlannedProduct, 
         line_name,
         featured: i < 2,
         age_hours,
+        attributes: serde_json::json!({ "material": capitalized(material) }),
         variants,
     })
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Seeds the catalog in one transaction, a thousand products per statement. Re-running
@@ -200,7 +211,7 @@ pub async fn run(
                     pictures.insert(p.line.as_str().to_owned(), url);
                 }
             }
-            write_batch(&mut tx, category_id, &batch, &pictures).await?;
+            write_batch(&mut tx, category_id, cat.option, &batch, &pictures).await?;
             report.products += batch.len();
             report.variants += batch.iter().map(|p| p.variants.len()).sum::<usize>();
             progress(report.products, total);
@@ -214,6 +225,7 @@ pub async fn run(
 async fn write_batch(
     tx: &mut PgConnection,
     category_id: i64,
+    option: Option<&str>,
     batch: &[PlannedProduct],
     pictures: &HashMap<String, String>,
 ) -> Result<(), AppError> {
@@ -226,15 +238,19 @@ async fn write_batch(
         .collect();
     let featured: Vec<bool> = batch.iter().map(|p| p.featured).collect();
     let ages: Vec<i32> = batch.iter().map(|p| p.age_hours).collect();
+    let attributes: Vec<serde_json::Value> = batch.iter().map(|p| p.attributes.clone()).collect();
     let ids = sqlx::query!(
-        r#"INSERT INTO products (slug, name, description, category_id, image_url, featured, created_at)
-           SELECT t.slug, t.name, t.description, $4, t.image, t.featured, now() - make_interval(hours => t.age)
-           FROM UNNEST($1::text[], $2::text[], $3::text[], $5::text[], $6::bool[], $7::int4[])
-                AS t(slug, name, description, image, featured, age)
+        r#"INSERT INTO products (slug, name, description, category_id, image_url, featured, created_at,
+                                attributes)
+           SELECT t.slug, t.name, t.description, $4, t.image, t.featured, now() - make_interval(hours => t.age),
+                  t.attributes
+           FROM UNNEST($1::text[], $2::text[], $3::text[], $5::text[], $6::bool[], $7::int4[],
+                       $8::jsonb[])
+                AS t(slug, name, description, image, featured, age, attributes)
            ON CONFLICT (slug) DO UPDATE
              SET name = EXCLUDED.name, description = EXCLUDED.description,
                  category_id = EXCLUDED.category_id, image_url = EXCLUDED.image_url,
-                 featured = EXCLUDED.featured
+                 featured = EXCLUDED.featured, attributes = EXCLUDED.attributes
            RETURNING id, slug"#,
         &slugs,
         &names,
@@ -243,6 +259,7 @@ async fn write_batch(
         &images,
         &featured,
         &ages,
+        &attributes,
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -254,6 +271,8 @@ async fn write_batch(
     let mut prices = Vec::new();
     let mut stocks = Vec::new();
     let mut positions = Vec::new();
+    let mut options = Vec::new();
+    let mut optioned = Vec::new();
     for p in batch {
         let product_id = *id_of
             .get(p.slug.as_str())
@@ -265,22 +284,50 @@ async fn write_batch(
             prices.push(v.price);
             stocks.push(v.stock);
             positions.push(vi as i32);
+            options.push(match option {
+                Some(o) => serde_json::json!({ o: v.name }),
+                None => serde_json::json!({}),
+            });
+        }
+        if option.is_some() {
+            optioned.push(product_id);
         }
     }
+    // One option per product, its values the variants' names in order (Size: S, M, L).
+    let values: Vec<String> = batch
+        .first()
+        .map(|p| p.variants.iter().map(|v| v.name.to_owned()).collect())
+        .unwrap_or_default();
+    if let Some(option) = option {
+        sqlx::query!(
+            r#"INSERT INTO product_options (product_id, position, name, option_values)
+               SELECT id, 0, $2, $3 FROM UNNEST($1::int8[]) AS t(id)
+               ON CONFLICT (product_id, position) DO UPDATE
+                 SET name = EXCLUDED.name, option_values = EXCLUDED.option_values"#,
+            &optioned,
+            option,
+            &values,
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query!(
-        r#"INSERT INTO variants (product_id, sku, name, price_amount, currency, stock, position)
-           SELECT t.product_id, t.sku, t.name, t.price, 'USD', t.stock, t.position
-           FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::int4[])
-                AS t(product_id, sku, name, price, stock, position)
+        r#"INSERT INTO variants (product_id, sku, name, price_amount, currency, stock, position, options)
+           SELECT t.product_id, t.sku, t.name, t.price, 'USD', t.stock, t.position, t.options
+           FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::int4[],
+                       $7::jsonb[])
+                AS t(product_id, sku, name, price, stock, position, options)
            ON CONFLICT (sku) DO UPDATE
              SET product_id = EXCLUDED.product_id, name = EXCLUDED.name,
-                 price_amount = EXCLUDED.price_amount, position = EXCLUDED.position"#,
+                 price_amount = EXCLUDED.price_amount, position = EXCLUDED.position,
+                 options = EXCLUDED.options"#,
         &product_ids,
         &skus,
         &names,
         &prices,
         &stocks,
         &positions,
+        &options,
     )
     .execute(&mut *tx)
     .await?;

@@ -4,7 +4,7 @@ use super::ApiQuery;
 use super::Failures;
 use crate::AppState;
 use axum::{
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     Json,
 };
 use types::error::ErrorBody;
@@ -32,7 +32,11 @@ pub async fn categories(
     ))
 }
 
-/// `GET /api/catalog/products?q=&category=&sort=&page=&per_page=`
+/// `GET /api/catalog/products?q=&category=&sort=&page=&per_page=&price_min=&price_max=&in_stock=&attr.<name>=&option.<name>=`
+///
+/// `attr.<name>` and `option.<name>` filter by an attribute or a variant option value;
+/// repeating a name is OR, different names are AND. Every facet is counted over the
+/// products matching the other active filters.
 #[utoipa::path(
     get,
     path = "/catalog/products",
@@ -48,8 +52,13 @@ pub async fn categories(
 )]
 pub async fn products(
     State(state): State<AppState>,
-    ApiQuery(raw): ApiQuery<RawProductQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<ProductPage>, AppError> {
+    // By hand: `attr.<name>` and `option.<name>` repeat, which no derived form allows.
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let raw = RawProductQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let query = ProductQuery::parse(&raw)?;
     Ok(Json(
         state

@@ -12,6 +12,7 @@ mod collections;
 mod events;
 mod listing;
 mod media_s3;
+mod merchandising;
 mod ops;
 mod pages;
 mod payments;

@@ -57,13 +57,14 @@ async fn product_page_shows_price_variants_and_stock(db: PgPool) {
     assert_eq!(status, 200);
     assert!(html.contains("<title>Classic T-Shirt · Bazaar</title>"));
     assert!(html.contains("<h1>Classic T-Shirt"));
+    // The seed's sizes are a Size option: one labelled radio per value.
     assert!(
-        html.contains(r#"value="CLASSIC-T-SHIRT-XL""#),
-        "variant choice"
+        html.contains(r#"name="option.Size" id="option-0-3" value="XL""#),
+        "size choice"
     );
     assert!(
-        html.contains(r#"for="variant-classic-t-shirt-s""#),
-        "variants are labelled"
+        html.contains(r#"<label for="option-0-0">S"#),
+        "sizes are labelled"
     );
     assert!(html.contains('$'), "formatted price");
     assert!(html.contains("In stock") || html.contains("left") || html.contains("Out of stock"));
