@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Flat cost as the catalog grows, on the release build from 127.0.0.1 with wrk:
 #   1. `server seed --products $PRODUCTS` into a fresh database, timed;
-#   2. the listing scenarios (catalog list, category page and API, search, typo search) with
-#      the catalog cache off, first on the 240-product demo store, then on the large one,
-#      in the same run: the 240-product figures are the baseline;
+#   2. the listing scenarios (catalog list, category page and API, search, typo search, and a
+#      category filtered by size, price, stock and material) with the catalog cache off, first
+#      on the 240-product demo store, then on the large one, in the same run: the 240-product
+#      figures are the baseline. FACET_CACHE_TTL_SECS is passed through (default 60; 0 makes
+#      every request count its facets);
 #   3. the server's peak RSS under that load, and EXPLAIN ANALYZE of each listing query
 #      (bench/results/explain.txt).
 # SKIP_BUILD=1 reuses target/release (bench/run.sh builds the same).
@@ -28,9 +30,13 @@ ensure_postgres
 ensure_redis
 release_build
 
-declare -a names=("catalog list API" "category page HTML" "category API, by price" "search API" "typo search API")
+# Every listing answers with its facets; the filtered ones also page through the filters.
+declare -a names=("catalog list API" "category page HTML" "category API, by price" "search API" "typo search API"
+  "category API, filtered" "category page, filtered")
 declare -a paths=("/api/catalog/products" "/categories/outdoor" "/api/catalog/products?category=outdoor&sort=price_asc"
-  "/api/catalog/products?q=alpine+tent" "/api/catalog/products?q=alpine+tnet")
+  "/api/catalog/products?q=alpine+tent" "/api/catalog/products?q=alpine+tnet"
+  "/api/catalog/products?category=apparel&option.Size=M&price_max=5000&in_stock=true"
+  "/categories/apparel?option.Size=M&attr.material=Organic+cotton")
 
 media="$(mktemp -d)"
 pid=""
@@ -47,7 +53,7 @@ measure() {
   psql "$BAZAAR_DB_BASE/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   export DATABASE_URL="$BAZAAR_DB_BASE/$db" LEPTOS_SITE_ROOT="$BAZAAR_ROOT/target/site" \
     LEPTOS_SITE_ADDR="127.0.0.1:$PORT" MEDIA_STORE="file://$media" LOG_FORMAT=json RUST_LOG=warn \
-    CATALOG_CACHE_TTL_SECS=0
+    CATALOG_CACHE_TTL_SECS=0 FACET_CACHE_TTL_SECS="${FACET_CACHE_TTL_SECS:-60}"
   "$server" migrate >/dev/null 2>&1
   say "$label: seeding ($*)"
   local start end

@@ -16,7 +16,12 @@ pub struct TtlCache<K, V> {
     // Bumped by every `clear`: a value loaded before a clear is not stored after it, so a
     // read racing an invalidation cannot put the old value back for a whole TTL.
     generation: AtomicU64,
+    // One load per key at a time: a miss under load waits for the read already at the
+    // database instead of sending its own. Keys share a few locks by hash.
+    loading: [tokio::sync::Mutex<()>; LOAD_LOCKS],
 }
+
+const LOAD_LOCKS: usize = 16;
 
 impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
     /// A cache holding at most `capacity` entries, each for `ttl`. A zero `ttl` caches nothing.
@@ -26,6 +31,7 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
             capacity,
             entries: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            loading: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         }
     }
 
@@ -54,9 +60,24 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
         if let Some(hit) = self.get(key) {
             return Ok(hit);
         }
+        if self.ttl.is_zero() {
+            return load().await.map(Arc::new);
+        }
+        let _turn = self.loading[self.lock_of(key)].lock().await;
+        if let Some(hit) = self.get(key) {
+            return Ok(hit);
+        }
         let generation = self.generation.load(Ordering::Acquire);
         let value = load().await?;
         Ok(self.insert_if_current(key.clone(), value, generation))
+    }
+
+    fn lock_of(&self, key: &K) -> usize {
+        use std::hash::{BuildHasher, RandomState};
+        // Fixed keys per process are enough to spread keys over the locks.
+        static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+        let hash = STATE.get_or_init(RandomState::new).hash_one(key);
+        usize::try_from(hash % LOAD_LOCKS as u64).unwrap_or(0)
     }
 
     fn insert_if_current(&self, key: K, value: V, generation: u64) -> Arc<V> {
@@ -117,6 +138,24 @@ mod tests {
             .expect("loads");
         assert_eq!(*fresh, 2);
         assert_eq!(cache.get(&"a").as_deref(), Some(&2));
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_key_load_it_once() {
+        let cache = TtlCache::new(Duration::from_secs(60), 10);
+        let loads = AtomicU64::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<_, ()>(7)
+        };
+        let (a, b, c) = tokio::join!(
+            cache.get_or_load(&"k", load),
+            cache.get_or_load(&"k", load),
+            cache.get_or_load(&"k", load)
+        );
+        assert_eq!((*a.expect("a"), *b.expect("b"), *c.expect("c")), (7, 7, 7));
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
     }
 
     #[test]

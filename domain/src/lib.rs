@@ -45,6 +45,8 @@ pub use catalog::Catalog;
 pub struct Settings {
     /// Catalog read cache lifetime; zero turns it off.
     pub catalog_ttl: Duration,
+    /// Facet count cache lifetime; zero turns it off. Edits clear it at once.
+    pub facet_ttl: Duration,
     /// `JWT_SECRET`.
     pub jwt_secret: String,
     /// API token lifetime.
@@ -156,7 +158,7 @@ impl Services {
             &p.public_url,
             settings.pricing.hold,
         );
-        let catalog = Catalog::new(db.clone(), settings.catalog_ttl);
+        let catalog = Catalog::new(db.clone(), settings.catalog_ttl, settings.facet_ttl);
         let announcer = coherence::Announcer::default();
         let orders = orders::Orders::new(db.clone(), settings.pricing.clone(), announcer.clone());
         let admin = admin::Admin::new(db.clone(), orders.clone());

@@ -58,6 +58,8 @@ pub struct Config {
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub catalog_cache_ttl: Duration,
+    /// `FACET_CACHE_TTL_SECS`: how long facet counts are kept (0 to 3600, default 60).
+    pub facet_cache_ttl: Duration,
     pub shutdown_grace: Duration,
     /// After SIGTERM, how long the server keeps serving while reporting not ready, so the
     /// ingress removes this replica before it stops accepting.
@@ -223,6 +225,7 @@ impl Config {
         let body_limit_bytes =
             number("BODY_LIMIT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024) as usize;
         let catalog_cache_ttl = Duration::from_secs(number("CATALOG_CACHE_TTL_SECS", 5, 0, 3600));
+        let facet_cache_ttl = Duration::from_secs(number("FACET_CACHE_TTL_SECS", 60, 0, 3600));
         let shutdown_grace = Duration::from_secs(number("SHUTDOWN_GRACE_SECS", 20, 0, 600));
         let shutdown_drain = Duration::from_secs(number("SHUTDOWN_DRAIN_SECS", 5, 0, 120));
         let database_acquire_timeout =
@@ -324,6 +327,7 @@ impl Config {
             request_timeout,
             body_limit_bytes,
             catalog_cache_ttl,
+            facet_cache_ttl,
             shutdown_grace,
             shutdown_drain,
             database_acquire_timeout,

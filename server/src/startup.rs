@@ -166,6 +166,7 @@ impl Application {
         .map_err(anyhow::Error::msg)?;
         let settings = Settings {
             catalog_ttl: config.catalog_cache_ttl,
+            facet_ttl: config.facet_cache_ttl,
             jwt_secret: config.jwt_secret.expose().to_owned(),
             token_ttl: config.jwt_ttl,
             trusted_proxies: config.trusted_proxies.clone(),

@@ -1,7 +1,11 @@
 //! Facet counts for a listing, in one statement: every (product, variant) row of the
-//! listing's text match is tagged with the filters it misses, and each facet counts the
-//! rows that miss nothing but its own filter. That is the shops' rule: choosing Red still
-//! shows how many products are Blue.
+//! listing's scope and text match is tagged with the filters it misses, and each facet
+//! counts the rows that miss nothing but its own filter. That is the shops' rule: choosing
+//! Red still shows how many products are Blue. The category facet, which drops the
+//! category itself, counts the products of every category.
+//!
+//! Counting reads every product the listing could show, so the counts are cached for
+//! `FACET_CACHE_TTL_SECS` (one load per key at a time) and cleared by every catalog edit.
 
 use super::listing::Scope;
 use super::Catalog;
@@ -10,10 +14,19 @@ use std::collections::BTreeMap;
 use types::facets::{FacetCount, Facets, ListingFilters, PriceFacet, StockFacet};
 use types::AppError;
 
+/// What a listing's facets depend on: not its sort or page.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(super) struct FacetKey {
+    leaf: Option<i64>,
+    subtree: Option<Vec<i64>>,
+    words: Option<String>,
+    compact: Option<String>,
+    filters: ListingFilters,
+}
+
 impl Catalog {
     /// The facets of a listing over `scope`, whose products match `words` (or, given
-    /// `compact`, hold those letters in their name) and `filters`.
-    #[tracing::instrument(name = "catalog.facets", skip_all)]
+    /// `compact`, hold those letters in their name) and `filters`; cached.
     pub(super) async fn facets(
         &self,
         scope: Scope<'_>,
@@ -21,12 +34,38 @@ impl Catalog {
         compact: Option<&str>,
         filters: &ListingFilters,
     ) -> Result<Facets, AppError> {
+        let key = FacetKey {
+            leaf: scope.leaf,
+            subtree: scope.subtree.map(<[i64]>::to_vec),
+            words: words.map(str::to_owned),
+            compact: compact.map(str::to_owned),
+            filters: filters.clone(),
+        };
+        let facets = self
+            .facets
+            .get_or_load(&key, || self.count_facets(scope, words, compact, filters))
+            .await?;
+        Ok(facets.as_ref().clone())
+    }
+
+    #[tracing::instrument(name = "catalog.facets", skip_all)]
+    async fn count_facets(
+        &self,
+        scope: Scope<'_>,
+        words: Option<&str>,
+        compact: Option<&str>,
+        filters: &ListingFilters,
+    ) -> Result<Facets, AppError> {
+        let variant_filters = filters.price_min.is_some()
+            || filters.price_max.is_some()
+            || filters.in_stock
+            || !filters.options.is_empty();
         let row = sqlx::query!(
             r#"WITH q AS (SELECT websearch_to_tsquery('english', $3::text) AS ts),
-               base AS (
+               matched AS (
                    SELECT p.id, p.category_id, p.attributes,
-                          (($1::int8 IS NOT NULL AND p.category_id <> $1)
-                            OR ($2::int8[] IS NOT NULL AND p.category_id <> ALL($2))) AS off_scope,
+                          (($1::int8 IS NULL OR p.category_id = $1)
+                            AND ($2::int8[] IS NULL OR p.category_id = ANY($2))) AS in_scope,
                           ARRAY(SELECT 'a:' || f.key FROM jsonb_each($5::jsonb) f
                                  WHERE NOT coalesce(f.value ? (p.attributes->>f.key), false))
                             AS attr_misses
@@ -37,23 +76,33 @@ impl Catalog {
                                AND p.search_compact LIKE '%' || $4::text || '%'))
                ),
                rows AS (
-                   SELECT b.id, b.category_id, b.attributes, v.options, v.price_amount, v.stock,
+                   SELECT m.id, m.attributes, v.options, v.price_amount, v.stock,
                           array_remove(ARRAY[
-                              CASE WHEN b.off_scope THEN 'c' END,
                               CASE WHEN ($7::int8 IS NOT NULL AND v.price_amount < $7)
                                      OR ($8::int8 IS NOT NULL AND v.price_amount > $8) THEN 'p' END,
                               CASE WHEN $9 AND v.stock <= 0 THEN 's' END], NULL)
-                          || b.attr_misses
+                          || m.attr_misses
                           || ARRAY(SELECT 'o:' || f.key FROM jsonb_each($6::jsonb) f
                                     WHERE NOT coalesce(f.value ? (v.options->>f.key), false))
                             AS misses
-                     FROM base b JOIN variants v ON v.product_id = b.id
+                     FROM matched m JOIN variants v ON v.product_id = m.id
+                    WHERE m.in_scope
                )
                SELECT
                  (SELECT coalesce(jsonb_agg(jsonb_build_object('value', c.slug, 'count', x.n)
                                             ORDER BY x.n DESC, c.slug), '[]')
-                    FROM (SELECT category_id, count(DISTINCT id) AS n FROM rows
-                           WHERE misses <@ ARRAY['c'] GROUP BY category_id) x
+                    FROM (SELECT m.category_id, count(*) AS n FROM matched m
+                           WHERE cardinality(m.attr_misses) = 0
+                             AND (NOT $10 OR EXISTS (
+                                 SELECT 1 FROM variants v
+                                  WHERE v.product_id = m.id
+                                    AND ($7::int8 IS NULL OR v.price_amount >= $7)
+                                    AND ($8::int8 IS NULL OR v.price_amount <= $8)
+                                    AND (NOT $9 OR v.stock > 0)
+                                    AND NOT EXISTS (
+                                        SELECT 1 FROM jsonb_each($6::jsonb) f
+                                         WHERE NOT coalesce(f.value ? (v.options->>f.key), false))))
+                           GROUP BY m.category_id) x
                     JOIN categories c ON c.id = x.category_id)
                    AS "category!: Json<Vec<FacetCount>>",
                  (SELECT coalesce(jsonb_object_agg(g.name, g.vals), '{}')
@@ -69,14 +118,15 @@ impl Catalog {
                  (SELECT coalesce(jsonb_object_agg(g.name, g.vals), '{}')
                     FROM (SELECT o.key AS name,
                                  jsonb_agg(jsonb_build_object('value', o.value, 'count', o.n)
-                                           ORDER BY o.pos NULLS LAST, o.value) AS vals
+                                           ORDER BY array_position(po.option_values, o.value)
+                                                    NULLS LAST, o.value) AS vals
                             FROM (SELECT o.key, o.value, count(DISTINCT r.id) AS n,
-                                         min(array_position(po.option_values, o.value)) AS pos
+                                         min(r.id) AS sample
                                     FROM rows r CROSS JOIN jsonb_each_text(r.options) o
-                                    LEFT JOIN product_options po
-                                      ON po.product_id = r.id AND po.name = o.key
                                    WHERE r.misses <@ ARRAY['o:' || o.key]
                                    GROUP BY o.key, o.value) o
+                            LEFT JOIN product_options po
+                              ON po.product_id = o.sample AND po.name = o.key
                            GROUP BY o.key) g)
                    AS "options!: Json<BTreeMap<String, Vec<FacetCount>>>",
                  (SELECT min(price_amount) FROM rows WHERE misses <@ ARRAY['p']) AS price_min,
@@ -93,6 +143,7 @@ impl Catalog {
             filters.price_min,
             filters.price_max,
             filters.in_stock,
+            variant_filters,
         )
         .fetch_one(&self.db)
         .await?;

@@ -19,6 +19,7 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
+use types::facets::Facets;
 use types::options::{Attributes, OptionValues};
 use types::{
     AppError, CategorySummary, CollectionSummary, Money, ProductDetail, ProductPage, ProductQuery,
@@ -35,11 +36,14 @@ pub struct Catalog {
     tree: Arc<TtlCache<(), CategoryTree>>,
     collections: Arc<TtlCache<(), Vec<CollectionSummary>>>,
     featured: Arc<TtlCache<u32, Vec<ProductSummary>>>,
+    facets: Arc<TtlCache<facets::FacetKey, Facets>>,
 }
 
 impl Catalog {
-    /// A catalog on `db`, caching reads for `ttl` (zero turns caching off).
-    pub fn new(db: PgPool, ttl: Duration) -> Self {
+    /// A catalog on `db`, caching reads for `ttl` and facet counts for `facet_ttl` (zero
+    /// turns either off). Facets are kept longer: they read every product a listing could
+    /// show, where a page reads 24.
+    pub fn new(db: PgPool, ttl: Duration, facet_ttl: Duration) -> Self {
         Catalog {
             db,
             lists: Arc::new(TtlCache::new(ttl, 4096)),
@@ -48,6 +52,7 @@ impl Catalog {
             tree: Arc::new(TtlCache::new(ttl, 1)),
             collections: Arc::new(TtlCache::new(ttl, 1)),
             featured: Arc::new(TtlCache::new(ttl, 16)),
+            facets: Arc::new(TtlCache::new(facet_ttl, 1024)),
         }
     }
 
@@ -59,6 +64,7 @@ impl Catalog {
         self.tree.clear();
         self.collections.clear();
         self.featured.clear();
+        self.facets.clear();
     }
 
     /// All categories with the count of products each lists, in display order.
