@@ -19,7 +19,7 @@ test('a shopper browses home → category → product → search', async ({ page
 
   // Sort by price, low to high, with the GET form.
   await page.getByLabel('Sort by').selectOption('price_asc');
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('button', { name: 'Apply', exact: true }).click();
   await expect(page).toHaveURL(/sort=price_asc/);
   const prices = await page.locator('.product-card .price').allTextContents();
   expect(prices.length).toBe(24);
