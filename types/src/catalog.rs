@@ -630,6 +630,39 @@ mod tests {
     }
 
     #[test]
+    fn a_query_string_repeats_filters_but_not_plain_parameters() {
+        let raw = RawProductQuery::from_pairs([
+            ("attr.material", "Cotton"),
+            ("option.Size", "M"),
+            ("attr.material", "Wool"),
+            ("price_max", "5000"),
+            ("utm_source", "mail"),
+        ])
+        .expect("filters repeat");
+        let q = ProductQuery::parse(&raw).expect("valid");
+        assert_eq!(q.filters.attributes["material"].len(), 2);
+        assert_eq!(q.filters.price_max, Some(5000));
+        assert_eq!(
+            q.href_query(2, Sort::Newest),
+            "?attr.material=Cotton&attr.material=Wool&option.Size=M&price_max=5000&page=2"
+        );
+        assert_eq!(ProductQuery::parse(&q.to_raw()).expect("round trip"), q);
+        let err = RawProductQuery::from_pairs([("sort", "name"), ("sort", "newest")])
+            .expect_err("a plain parameter twice");
+        assert!(err.fields().expect("fields").contains_key("sort"));
+    }
+
+    #[test]
+    fn a_bad_filter_is_dropped_leniently_and_the_rest_kept() {
+        let raw = RawProductQuery::from_pairs([("price_min", "abc"), ("option.Size", "M")])
+            .expect("pairs");
+        let (q, err) = ProductQuery::parse_lenient(&raw);
+        assert!(err.is_some());
+        assert_eq!(q.filters.price_min, None);
+        assert!(q.filters.options.contains_key("Size"));
+    }
+
+    #[test]
     fn total_pages_rounds_up() {
         let page = |total| ProductPage {
             items: vec![],
