@@ -1,7 +1,7 @@
 //! Listing filters (price range, stock, attribute and option values) and the facet counts
 //! a listing answers with.
 
-use crate::options::MAX_LABEL_CHARS;
+use crate::options::parse_label as label;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -190,19 +190,6 @@ impl FacetKind {
             FacetKind::Attribute => "attr",
             FacetKind::Option => "option",
         }
-    }
-}
-
-fn label(raw: &str) -> Result<String, String> {
-    let t = raw.trim();
-    if t.is_empty() {
-        Err("needs a name, as in attr.material=cotton".to_owned())
-    } else if t.chars().count() > MAX_LABEL_CHARS {
-        Err(format!("must be at most {MAX_LABEL_CHARS} characters"))
-    } else if t.chars().any(char::is_control) {
-        Err("must not contain control characters".to_owned())
-    } else {
-        Ok(t.to_owned())
     }
 }
 
