@@ -212,23 +212,42 @@ impl MediaStore {
     }
 
     /// Sniffs, checks and resizes an uploaded image, then stores its two renditions under
-    /// `products/{slug}/`. The uploaded file name is never used. Returns (large, thumb) URLs.
+    /// `products/{slug}/`. The uploaded file name is never used.
     pub async fn store_product_image(
         &self,
         slug: &str,
         upload: Bytes,
-    ) -> Result<(String, String), AppError> {
-        let (large, thumb, hash) = tokio::task::spawn_blocking(move || renditions(&upload))
-            .await
-            .map_err(|e| AppError::internal("image task", e))??;
-        let large_url = self
+    ) -> Result<StoredImage, AppError> {
+        let (large, thumb, hash, (width, height)) =
+            tokio::task::spawn_blocking(move || renditions(&upload))
+                .await
+                .map_err(|e| AppError::internal("image task", e))??;
+        let url = self
             .put(&format!("products/{slug}/{hash}-{LARGE_EDGE}.jpg"), large)
             .await?;
         let thumb_url = self
             .put(&format!("products/{slug}/{hash}-{THUMB_EDGE}.jpg"), thumb)
             .await?;
-        Ok((large_url, thumb_url))
+        Ok(StoredImage {
+            url,
+            thumb_url,
+            width,
+            height,
+        })
     }
+}
+
+/// A stored upload: its two renditions' URLs and the large one's size in pixels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredImage {
+    /// The large rendition.
+    pub url: String,
+    /// The thumbnail.
+    pub thumb_url: String,
+    /// The large rendition's width.
+    pub width: u32,
+    /// Its height.
+    pub height: u32,
 }
 
 /// The content type for a stored key, by its extension (we name every object ourselves).
@@ -247,9 +266,13 @@ fn invalid(message: &str) -> AppError {
     AppError::invalid_field("image", message)
 }
 
+/// The large and thumbnail JPEGs of an upload, a short content hash, and the large one's
+/// (width, height).
+pub type Renditions = (Vec<u8>, Vec<u8>, String, (u32, u32));
+
 /// Decodes `upload` by its content (never its name), under size and pixel limits, and
 /// re-encodes a large and a thumbnail JPEG. Also answers a short content hash.
-pub fn renditions(upload: &[u8]) -> Result<(Vec<u8>, Vec<u8>, String), AppError> {
+pub fn renditions(upload: &[u8]) -> Result<Renditions, AppError> {
     if upload.is_empty() {
         return Err(invalid("Choose an image to upload."));
     }
@@ -284,10 +307,12 @@ pub fn renditions(upload: &[u8]) -> Result<(Vec<u8>, Vec<u8>, String), AppError>
         invalid("The image could not be read; it may be damaged or too large in pixels.")
     })?;
     let hash = hex::encode(&Sha256::digest(upload)[..8]);
+    let large = fit(&img, LARGE_EDGE);
     Ok((
-        jpeg(&fit(&img, LARGE_EDGE))?,
+        jpeg(&large)?,
         jpeg(&fit(&img, THUMB_EDGE))?,
         hash,
+        (large.width(), large.height()),
     ))
 }
 
@@ -395,7 +420,8 @@ mod tests {
 
     #[test]
     fn a_large_image_becomes_two_jpegs_within_their_edges() {
-        let (large, thumb, hash) = renditions(&png(2400, 1200)).expect("image");
+        let (large, thumb, hash, size) = renditions(&png(2400, 1200)).expect("image");
+        assert_eq!(size, (1200, 600));
         let l = image::load_from_memory(&large).expect("large decodes");
         let t = image::load_from_memory(&thumb).expect("thumb decodes");
         assert_eq!((l.width(), l.height()), (1200, 600));

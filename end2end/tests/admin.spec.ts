@@ -50,8 +50,10 @@ test('an admin adds a product with an image; a shopper finds and buys it; the ad
 
   // Give it an image: a plain multipart form, the same with or without JavaScript.
   await admin.getByLabel(/Upload an image/).setInputFiles({ name: 'teapot.png', mimeType: 'image/png', buffer: PNG });
+  await admin.getByLabel(/Alt text: what the image shows/).fill('A glass teapot, glowing');
   await admin.getByRole('button', { name: 'Upload image' }).click();
-  await expect(admin).toHaveURL(new RegExp(`/admin/products/${slug}\\?image=saved$`));
+  await expect(admin).toHaveURL(new RegExp(`/admin/products/${slug}\\?image=added$`));
+  await expect(admin.getByLabel('Alt text of image 1')).toHaveValue('A glass teapot, glowing');
   await expect(admin.locator('img.admin-image')).toHaveAttribute('src', new RegExp(`^/media/products/${slug}/[0-9a-f]+-1200\\.jpg$`));
 
   // A shopper finds it by search and pays for it.

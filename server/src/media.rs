@@ -23,7 +23,7 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 64 * 1024;
 /// Whether `path` is an image upload, which gets [`UPLOAD_BODY_LIMIT`].
 pub fn is_upload_path(path: &str) -> bool {
     (path.starts_with("/admin/products/") || path.starts_with("/api/admin/products/"))
-        && path.ends_with("/image")
+        && (path.ends_with("/image") || path.ends_with("/images"))
 }
 
 /// Bodies over the limit get 413 before any handler reads them; uploads have their own.
@@ -212,6 +212,172 @@ pub async fn remove_form(
         .services
         .catalog
         .remove_image(&Actor::of(&user)?, &slug, &state.media)
+        .await?;
+    Ok(Redirect::to(&format!("/admin/products/{slug}?image=removed")).into_response())
+}
+
+/// The `image` and `alt` fields of a gallery upload, in either order.
+async fn gallery_fields(mut form: Multipart) -> Result<(Bytes, String), AppError> {
+    let (mut image, mut alt) = (None, String::new());
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
+    {
+        match field.name() {
+            Some("image") => {
+                image = Some(field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        AppError::invalid_field("image", "The image is larger than 5 MiB.")
+                    } else {
+                        AppError::BadRequest(format!("The upload could not be read: {e}"))
+                    }
+                })?)
+            }
+            Some("alt") => {
+                alt = field.text().await.map_err(|e| {
+                    AppError::BadRequest(format!("The upload could not be read: {e}"))
+                })?
+            }
+            _ => {}
+        }
+    }
+    let image =
+        image.ok_or_else(|| AppError::invalid_field("image", "Choose an image to upload."))?;
+    Ok((image, alt))
+}
+
+async fn add(
+    state: &AppState,
+    user: &types::User,
+    slug: &str,
+    form: Multipart,
+) -> Result<AdminProduct, AppError> {
+    let (image, alt) = gallery_fields(form).await?;
+    state
+        .services
+        .catalog
+        .add_image(&Actor::of(user)?, slug, &state.media, image, &alt)
+        .await
+}
+
+/// The gallery upload form: one file in `image` and what it shows in `alt`.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "only its schema is used: the form is read as multipart"
+)]
+pub struct GalleryUpload {
+    /// A JPEG, PNG, WebP or GIF, at most 5 MiB and 24 megapixels.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    image: Vec<u8>,
+    /// What the image shows, 1 to 300 characters.
+    alt: String,
+}
+
+/// `POST /api/admin/products/{slug}/images` (multipart, `image` and `alt`): the product,
+/// with the upload at the end of its gallery.
+#[utoipa::path(
+    post,
+    path = "/admin/products/{slug}/images",
+    tag = "admin",
+    operation_id = "adminAddImage",
+    params(("slug" = String, Path, description = "The product's slug")),
+    request_body(content = inline(GalleryUpload), content_type = "multipart/form-data"),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "The product with the image added", body = AdminProduct),
+        (status = 400, description = "Not a multipart form", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 409, description = "The product already has this picture", body = ErrorBody),
+        (status = 413, description = "Over 5 MiB", body = ErrorBody),
+        (status = 422, description = "No `image`, no `alt`, a file that is not an image within the limits, or a full gallery", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn add_api(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> Result<(StatusCode, Json<AdminProduct>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(add(&state, &user, &slug, form).await?),
+    ))
+}
+
+/// `POST /admin/products/{slug}/images` from the edit page: back to it, with the outcome.
+pub async fn add_form(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    let back = format!("/admin/products/{slug}");
+    match add(&state, &user, &slug, form).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?image=added")).into_response()),
+        Err(AppError::Validation { message, fields }) => {
+            let detail = fields.values().flatten().next().cloned().unwrap_or(message);
+            Ok(Redirect::to(&format!(
+                "{back}?image_error={}",
+                types::url_encode(&detail)
+            ))
+            .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `DELETE /api/admin/products/{slug}/images/{position}`: the product without that image
+/// (0 is the cover; the rest move up), whose renditions are deleted.
+#[utoipa::path(
+    delete,
+    path = "/admin/products/{slug}/images/{position}",
+    tag = "admin",
+    operation_id = "adminRemoveGalleryImage",
+    params(
+        ("slug" = String, Path, description = "The product's slug"),
+        ("position" = u32, Path, description = "The image's place in the gallery, from 0"),
+    ),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The product without the image", body = AdminProduct),
+        (status = 400, description = "A position that is not a whole number", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 403, description = "Signed in, but not an admin", body = ErrorBody),
+        (status = 404, description = "No such product, or no image there", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn remove_at_api(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path((slug, position)): Path<(String, String)>,
+) -> Result<Json<AdminProduct>, AppError> {
+    let position = position
+        .parse::<usize>()
+        .map_err(|_| AppError::invalid_param("position", "must be a whole number from 0"))?;
+    let product = state
+        .services
+        .catalog
+        .remove_image_at(&Actor::of(&user)?, &slug, &state.media, position)
+        .await?;
+    Ok(Json(product))
+}
+
+/// `POST /admin/products/{slug}/images/{position}/delete` from the edit page: back to it.
+pub async fn remove_at_form(
+    State(state): State<AppState>,
+    RequireAdmin(user): RequireAdmin,
+    Path((slug, position)): Path<(String, usize)>,
+) -> Result<Response, AppError> {
+    state
+        .services
+        .catalog
+        .remove_image_at(&Actor::of(&user)?, &slug, &state.media, position)
         .await?;
     Ok(Redirect::to(&format!("/admin/products/{slug}?image=removed")).into_response())
 }

@@ -571,6 +571,15 @@ pub fn router(state: AppState) -> Router {
             "/admin/products/{slug}/image/delete",
             axum::routing::post(media::remove_form),
         )
+        .route(
+            "/admin/products/{slug}/images",
+            axum::routing::post(media::add_form)
+                .layer(DefaultBodyLimit::max(media::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/admin/products/{slug}/images/{position}/delete",
+            axum::routing::post(media::remove_at_form),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

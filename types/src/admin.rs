@@ -31,7 +31,7 @@ pub struct VariantInput {
     pub stock_was: Option<i64>,
     /// Its value for each of the product's options, e.g. `{"Size":"M"}`.
     #[serde(default)]
-    pub options: OptionValues,
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// `POST /api/admin/products`.
@@ -56,7 +56,7 @@ pub struct ProductInput {
     pub options: Vec<ProductOption>,
     /// Merchant attributes by name, e.g. `{"material":"Cotton"}`, for filtering.
     #[serde(default)]
-    pub attributes: Attributes,
+    pub attributes: std::collections::BTreeMap<String, String>,
     /// At least one variant.
     pub variants: Vec<VariantInput>,
 }
@@ -89,7 +89,11 @@ pub struct ProductPatch {
     pub options: Option<Vec<ProductOption>>,
     /// Replaces the attributes.
     #[serde(default)]
-    pub attributes: Option<Attributes>,
+    pub attributes: Option<std::collections::BTreeMap<String, String>>,
+    /// Reorders the gallery and sets its alt texts: every image the product has, by `url`,
+    /// in the new order (remove one with `DELETE …/images/{position}`).
+    #[serde(default)]
+    pub images: Option<Vec<crate::gallery::ImageOrder>>,
     /// Replaces the variant list: SKUs kept are updated, new ones added, missing ones removed.
     #[serde(default)]
     pub variants: Option<Vec<VariantInput>>,
@@ -116,7 +120,9 @@ pub struct AdminProduct {
     /// Its option axes.
     pub options: Vec<ProductOption>,
     /// Its attributes.
-    pub attributes: Attributes,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// Its gallery in order; the first is the cover (`image_url`).
+    pub images: Vec<crate::gallery::ProductImage>,
     /// Its variants with their stock.
     pub variants: Vec<AdminVariant>,
     /// The last change, RFC 3339.
@@ -136,7 +142,7 @@ pub struct AdminVariant {
     /// Units on hand.
     pub stock: i64,
     /// Its value for each of the product's options.
-    pub options: OptionValues,
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// A validated variant.
@@ -340,6 +346,8 @@ pub struct ProductEdit {
     pub options: Option<Vec<ProductOption>>,
     /// New attributes.
     pub attributes: Option<Attributes>,
+    /// The gallery's new order and alt texts.
+    pub images: Option<Vec<crate::gallery::ImageOrder>>,
     /// The whole variant list, replacing the old one by SKU.
     pub variants: Option<Vec<ValidVariant>>,
 }
@@ -378,6 +386,10 @@ impl ProductPatch {
             .attributes
             .as_ref()
             .map(|a| parse_attributes(&mut errors, a));
+        let images = self
+            .images
+            .as_deref()
+            .map(|i| crate::gallery::parse_image_order(&mut errors, i));
         let variants = self
             .variants
             .as_deref()
@@ -397,6 +409,7 @@ impl ProductPatch {
             active: self.active,
             options,
             attributes,
+            images,
             variants,
         })
     }

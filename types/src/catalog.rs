@@ -1,7 +1,7 @@
 //! The catalog's contract types and the rules for its query parameters.
 
 use crate::facets::{Facets, ListingFilters, RawFilters};
-use crate::options::{Attributes, OptionValues, ProductOption};
+use crate::options::{OptionValues, ProductOption};
 use crate::{AppError, FieldErrors, Money, Slug};
 use serde::{Deserialize, Serialize};
 
@@ -62,8 +62,10 @@ pub struct Variant {
     /// Units that can be bought right now.
     pub available: i64,
     /// Its value for each of the product's options, e.g. `{"Size":"M"}`.
+    // Spelled out rather than `OptionValues`: the OpenAPI derive names a schema after an
+    // alias's outer type, and `FieldErrors` already holds the name `BTreeMap`.
     #[serde(default)]
-    pub options: OptionValues,
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// A product page: the summary fields plus description and variants.
@@ -83,7 +85,10 @@ pub struct ProductDetail {
     pub options: Vec<ProductOption>,
     /// The merchant's attributes, e.g. `{"material":"Cotton"}`.
     #[serde(default)]
-    pub attributes: Attributes,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// Its gallery in order; the first image is `image_url`.
+    #[serde(default)]
+    pub images: Vec<crate::gallery::ProductImage>,
     /// Its variants.
     pub variants: Vec<Variant>,
 }
@@ -691,6 +696,7 @@ mod tests {
             category_name: "Home".into(),
             options: vec![],
             attributes: Default::default(),
+            images: vec![],
             variants: vec![],
         };
         let v = serde_json::to_value(&d).expect("json");

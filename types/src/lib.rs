@@ -10,6 +10,7 @@ pub mod admin;
 pub mod catalog;
 pub mod error;
 pub mod facets;
+pub mod gallery;
 pub mod money;
 pub mod newtypes;
 pub mod options;

@@ -31,7 +31,7 @@ pub struct CartItem {
     pub available: i64,
     /// The variant's option values, e.g. `{"Size":"M"}`.
     #[serde(default)]
-    pub options: crate::options::OptionValues,
+    pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// `GET /api/cart`: `{"items","subtotal","item_count"}`.

@@ -91,6 +91,7 @@ mod tests {
             category_name: "Home".into(),
             options: vec![],
             attributes: Default::default(),
+            images: vec![],
             variants: vec![
                 Variant {
                     sku: "MUG-S".into(),

@@ -200,12 +200,65 @@ pub async fn save_product(
                 active: Some(input.active),
                 options: Some(input.options),
                 attributes: Some(input.attributes),
+                images: None,
                 variants: Some(input.variants),
             };
             s.catalog
                 .update_product(&actor, &original_slug, &patch.parse()?)
                 .await?
         };
+        redirect_plain_form(&format!("/admin/products/{}?saved=1", saved.slug));
+        Ok(saved)
+    }
+    .await;
+    respond(result)
+}
+
+/// One image row of the gallery form, as typed: its `url`, alt text and 1-based place.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GalleryRow {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub alt: String,
+    #[serde(default)]
+    pub place: String,
+}
+
+/// Saves the gallery's order and alt texts: rows go in the order of their places (a blank
+/// or unreadable place keeps the row where it was), then the product edit checks them.
+#[server(prefix = "/rpc", endpoint = "admin/products/gallery")]
+pub async fn save_gallery(slug: String, images: Vec<GalleryRow>) -> Result<AdminProduct, AppError> {
+    let result = async {
+        let actor = auth::require_admin_actor().await?;
+        let mut rows: Vec<(usize, GalleryRow)> = images
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let place = r
+                    .place
+                    .trim()
+                    .parse::<usize>()
+                    .map_or(i, |p| p.saturating_sub(1));
+                (place, r)
+            })
+            .collect();
+        rows.sort_by_key(|(place, _)| *place);
+        let patch = types::admin::ProductPatch {
+            images: Some(
+                rows.into_iter()
+                    .map(|(_, r)| types::gallery::ImageOrder {
+                        url: r.url,
+                        alt: r.alt,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let saved = services()?
+            .catalog
+            .update_product(&actor, &slug, &patch.parse()?)
+            .await?;
         redirect_plain_form(&format!("/admin/products/{}?saved=1", saved.slug));
         Ok(saved)
     }

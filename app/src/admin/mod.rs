@@ -5,6 +5,7 @@
 mod api;
 mod categories;
 mod collections;
+mod gallery;
 mod options;
 mod pages;
 

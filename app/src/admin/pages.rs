@@ -2,6 +2,7 @@
 //! place after hydration. Guests are sent to the login page; shoppers get a 403 page.
 
 use super::api::*;
+use super::gallery::GalleryPanel;
 use super::options::{OptionFields, PrefixMessages};
 use crate::accounts::{last_error, FieldMessage, FormAlert};
 use crate::layout::ErrorView;
@@ -627,10 +628,10 @@ pub fn AdminProductPage() -> impl IntoView {
                                 q
                                     .get("image")
                                     .map(|v| {
-                                        if v == "removed" {
-                                            "Image removed."
-                                        } else {
-                                            "Image uploaded."
+                                        match v.as_str() {
+                                            "removed" => "Image removed.",
+                                            "added" => "Image added.",
+                                            _ => "Image uploaded.",
                                         }
                                     }),
                             );
@@ -661,23 +662,7 @@ pub fn AdminProductPage() -> impl IntoView {
                                         <ProductEditor product=Some(product.clone()) categories />
                                     </section>
                                     <section class="panel">
-                                        <h2>"Image"</h2>
-                                        {product
-                                            .image_url
-                                            .clone()
-                                            .map(|src| {
-                                                view! {
-                                                    <img class="admin-image" src=src alt="" />
-                                                    <form
-                                                        method="post"
-                                                        action=format!("/admin/products/{slug}/image/delete")
-                                                    >
-                                                        <button type="submit" class="secondary">
-                                                            "Remove image"
-                                                        </button>
-                                                    </form>
-                                                }
-                                            })}
+                                        <h2>"Images"</h2>
                                         {image_error
                                             .map(|e| {
                                                 view! {
@@ -686,23 +671,10 @@ pub fn AdminProductPage() -> impl IntoView {
                                                     </p>
                                                 }
                                             })}
-                                        <form
-                                            method="post"
-                                            action=format!("/admin/products/{slug}/image")
-                                            enctype="multipart/form-data"
-                                        >
-                                            <label for="image">
-                                                "Upload an image (JPEG, PNG, WebP or GIF, up to 5 MiB)"
-                                            </label>
-                                            <input
-                                                id="image"
-                                                type="file"
-                                                name="image"
-                                                accept="image/jpeg,image/png,image/webp,image/gif"
-                                                required
-                                            />
-                                            <button type="submit">"Upload image"</button>
-                                        </form>
+                                        <GalleryPanel
+                                            slug=slug.clone()
+                                            images=product.images.clone()
+                                        />
                                         <h2>"Adjust stock"</h2>
                                         <ActionForm action=adjust attr:class="adjust-form">
                                             <FormAlert error=adjust_error />

@@ -2,6 +2,7 @@
 
 mod api;
 mod filters;
+mod gallery;
 mod pages;
 mod picker;
 mod views;

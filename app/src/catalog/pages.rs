@@ -3,6 +3,7 @@
 
 use super::api::{get_collection, get_home, get_listing, get_product, Listing, ProductScreen};
 use super::filters::FilterSidebar;
+use super::gallery::Gallery;
 use super::picker::{initial_choice, OptionPicker};
 use super::views::{showing, Pagination, ProductGrid, SortForm};
 use crate::cart::AddToCartForm;
@@ -382,13 +383,35 @@ pub fn ProductPage() -> impl IntoView {
                     Ok(ProductScreen { product, site, categories }) => {
                         let q = query.read_untracked();
                         let wanted = q.get("variant");
+                        let first_image = q
+                            .get("image")
+                            .and_then(|i| i.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        let keep: String = q
+                            .latest_values()
+                            .filter(|(k, _)| k.starts_with("option.") || *k == "variant")
+                            .map(|(k, v)| {
+                                format!("{}={}&", types::url_encode(k), types::url_encode(v))
+                            })
+                            .collect();
                         let wanted_options = q
                             .latest_values()
                             .filter_map(|(k, v)| {
                                 k.strip_prefix("option.").map(|k| (k.to_owned(), v.to_owned()))
                             })
                             .collect();
-                        view! { <ProductView product site categories wanted wanted_options /> }
+                        // Thumbnail links keep the choice the page was opened with.
+                        view! {
+                            <ProductView
+                                product
+                                site
+                                categories
+                                wanted
+                                wanted_options
+                                first_image
+                                keep
+                            />
+                        }
                             .into_any()
                     }
                 }
@@ -421,6 +444,8 @@ fn ProductView(
     categories: Vec<(String, String)>,
     wanted: Option<String>,
     wanted_options: OptionValues,
+    first_image: usize,
+    keep: String,
 ) -> impl IntoView {
     let url = format!("{site}/products/{}", product.summary.slug);
     let json_ld = types::seo::product_json_ld(&product, &site, &url);
@@ -435,6 +460,7 @@ fn ProductView(
         category_name: _,
         options,
         attributes,
+        images,
         variants,
     } = product;
     // A product with options is chosen value by value; one without, variant by variant.
@@ -458,7 +484,6 @@ fn ProductView(
     let sku = Signal::derive(move || current().map(|v| v.sku).unwrap_or_default());
     let hydrated = use_hydrated();
     let meta: String = description.chars().take(155).collect();
-    let alt = format!("Photo of {}", summary.name);
     let single = variants.with_value(|v| v.len() == 1);
     let picker = has_options.then(|| {
         view! { <OptionPicker options variants chosen hydrated /> }
@@ -481,13 +506,7 @@ fn ProductView(
             <span aria-current="page">{summary.name.clone()}</span>
         </nav>
         <article class="product">
-            <img
-                class="product-image"
-                src=summary.image_url.unwrap_or_default()
-                alt=alt
-                width="480"
-                height="480"
-            />
+            <Gallery images first=first_image query=keep name=summary.name.clone() />
             <div class="product-info">
                 <h1>{summary.name}</h1>
                 <p class="price product-price" data-testid="price">

@@ -4,6 +4,7 @@
 mod categories;
 mod collections;
 mod facets;
+mod gallery;
 mod listing;
 mod options;
 mod products;
@@ -178,6 +179,8 @@ impl Catalog {
         let Some(cheapest) = variants.iter().map(|v| v.price).min_by_key(|m| m.amount) else {
             return Ok(None);
         };
+        let mut conn = self.db.acquire().await?;
+        let images = Self::stored_images(&mut conn, p.id).await?;
         Ok(Some(ProductDetail {
             summary: ProductSummary {
                 slug: p.slug,
@@ -189,8 +192,9 @@ impl Catalog {
             },
             description: p.description,
             category_name: p.category_name,
-            options: Self::stored_options(&mut *self.db.acquire().await?, p.id).await?,
+            options: Self::stored_options(&mut conn, p.id).await?,
             attributes: p.attributes.0,
+            images,
             variants,
         }))
     }

@@ -125,7 +125,9 @@ impl Catalog {
             })
         })
         .collect::<Result<_, AppError>>()?;
-        let options = Self::stored_options(&mut *self.db.acquire().await?, p.id).await?;
+        let mut conn = self.db.acquire().await?;
+        let options = Self::stored_options(&mut conn, p.id).await?;
+        let images = Self::stored_images(&mut conn, p.id).await?;
         Ok(Some(AdminProduct {
             slug: p.slug,
             name: p.name,
@@ -136,6 +138,7 @@ impl Catalog {
             thumb_url: p.thumb_url,
             options,
             attributes: p.attributes.0,
+            images,
             variants,
             updated_at: rfc3339(p.updated_at),
         }))
@@ -217,7 +220,7 @@ impl Catalog {
 
     /// Finishes a product change: the audit entry and the `product_updated` event commit
     /// with it, then the catalog cache forgets what it knew.
-    async fn publish(
+    pub(super) async fn publish(
         &self,
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         actor: &Actor,
@@ -440,6 +443,9 @@ impl Catalog {
         if let Some(attributes) = &patch.attributes {
             Self::write_attributes(&mut tx, current.id, attributes).await?;
         }
+        if let Some(images) = &patch.images {
+            Self::reorder_images(&mut tx, current.id, images).await?;
+        }
         // Whichever side the edit sent, the variants must fit the options now stored.
         Self::check_stored_options(&mut tx, current.id).await?;
         let event = json!({"slug": new_slug, "previous_slug": current.slug, "change": "updated"});
@@ -465,95 +471,5 @@ impl Catalog {
         let event = json!({"slug": slug, "change": "archived"});
         self.publish(tx, actor, "product.archive", slug, json!({}), event)
             .await
-    }
-
-    /// Replaces a product's image with an upload: 404 before anything is stored when there
-    /// is no such product, 422 for a file that is not an image within the limits. The
-    /// renditions are stored first, then the product points at them.
-    #[tracing::instrument(skip_all, fields(slug, actor = %actor.email))]
-    pub async fn upload_image(
-        &self,
-        actor: &Actor,
-        slug: &str,
-        media: &crate::media::MediaStore,
-        upload: bytes::Bytes,
-    ) -> Result<AdminProduct, AppError> {
-        let before = self.admin_product_or_404(slug).await?;
-        let (large, thumb) = media.store_product_image(slug, upload).await?;
-        let after = self.set_product_image(actor, slug, &large, &thumb).await?;
-        forget_renditions(media, &before, &[&large, &thumb]).await;
-        Ok(after)
-    }
-
-    /// Takes the product's image away: the product shows none from this commit on, and
-    /// the stored renditions are deleted after it.
-    #[tracing::instrument(skip(self, actor, media))]
-    pub async fn remove_image(
-        &self,
-        actor: &Actor,
-        slug: &str,
-        media: &crate::media::MediaStore,
-    ) -> Result<AdminProduct, AppError> {
-        let before = self.admin_product_or_404(slug).await?;
-        let mut tx = self.db.begin().await?;
-        sqlx::query!(
-            "UPDATE products SET image_url = NULL, thumb_url = NULL WHERE slug = $1",
-            slug
-        )
-        .execute(&mut *tx)
-        .await?;
-        let event = json!({"slug": slug, "change": "image_removed"});
-        self.publish(tx, actor, "product.image_removed", slug, json!({}), event)
-            .await?;
-        forget_renditions(media, &before, &[]).await;
-        self.admin_product_or_404(slug).await
-    }
-
-    /// Points the product at freshly stored image renditions.
-    pub async fn set_product_image(
-        &self,
-        actor: &Actor,
-        slug: &str,
-        image_url: &str,
-        thumb_url: &str,
-    ) -> Result<AdminProduct, AppError> {
-        let mut tx = self.db.begin().await?;
-        let found = sqlx::query_scalar!(
-            "UPDATE products SET image_url = $2, thumb_url = $3 WHERE slug = $1 RETURNING id",
-            slug,
-            image_url,
-            thumb_url
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if found.is_none() {
-            return Err(AppError::not_found("product"));
-        }
-        let event = json!({"slug": slug, "change": "image"});
-        self.publish(
-            tx,
-            actor,
-            "product.image",
-            slug,
-            json!({"image_url": image_url}),
-            event,
-        )
-        .await?;
-        self.admin_product_or_404(slug).await
-    }
-}
-
-/// Deletes the renditions `before` pointed at, unless still in `keep`. The database change
-/// has committed by now, so a store that fails here leaves an orphan object, logged, and
-/// never a product pointing at nothing.
-async fn forget_renditions(media: &crate::media::MediaStore, before: &AdminProduct, keep: &[&str]) {
-    let urls = [before.image_url.as_deref(), before.thumb_url.as_deref()];
-    for url in urls.into_iter().flatten().filter(|u| !keep.contains(u)) {
-        let Some(key) = crate::media::MediaStore::key_of(url) else {
-            continue;
-        };
-        if let Err(e) = media.delete(key).await {
-            tracing::warn!(%key, error = %e, "an old image rendition was left in the store");
-        }
     }
 }

@@ -265,6 +265,33 @@ async fn write_batch(
     .await?;
     let id_of: HashMap<String, i64> = ids.into_iter().map(|r| (r.slug, r.id)).collect();
 
+    // Each product's picture is the first image of its gallery: a 480 × 480 drawing.
+    let (mut gallery_ids, mut urls, mut alts) = (Vec::new(), Vec::new(), Vec::new());
+    for (p, url) in batch.iter().zip(&images) {
+        if let Some(id) = id_of.get(p.slug.as_str()) {
+            gallery_ids.push(*id);
+            urls.push(url.clone());
+            alts.push(format!("Drawing of the {}", p.line_name));
+        }
+    }
+    sqlx::query!(
+        "DELETE FROM product_images WHERE product_id = ANY($1) AND position = 0",
+        &gallery_ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO product_images (product_id, position, url, thumb_url, alt, width, height)
+           SELECT t.id, 0, t.url, t.url, t.alt, 480, 480
+             FROM UNNEST($1::int8[], $2::text[], $3::text[]) AS t(id, url, alt)
+            WHERE t.url <> ''"#,
+        &gallery_ids,
+        &urls,
+        &alts,
+    )
+    .execute(&mut *tx)
+    .await?;
+
     let mut product_ids = Vec::new();
     let mut skus = Vec::new();
     let mut names = Vec::new();

@@ -42,6 +42,8 @@ pub enum Failures {
 pub fn routes() -> OpenApiRouter<AppState> {
     let upload = OpenApiRouter::new()
         .routes(routes!(crate::media::upload_api, crate::media::remove_api))
+        .routes(routes!(crate::media::add_api))
+        .routes(routes!(crate::media::remove_at_api))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::media::UPLOAD_BODY_LIMIT,
         ));

@@ -10,6 +10,7 @@ mod categories;
 mod checkout;
 mod collections;
 mod events;
+mod gallery;
 mod listing;
 mod media_s3;
 mod merchandising;

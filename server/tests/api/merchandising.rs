@@ -440,3 +440,24 @@ async fn the_options_migration_turns_existing_sizes_and_colours_into_options(db:
         .expect("variant");
     assert_eq!(m, json!({"Size": "M"}));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_describes_option_and_attribute_maps_as_maps_of_text(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    let (status, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &doc["components"]["schemas"];
+    // A response that breaks its own schema is what a client generator trusts least.
+    for (schema, field) in [
+        ("Variant", "options"),
+        ("CartItem", "options"),
+        ("AdminVariant", "options"),
+        ("AdminProduct", "attributes"),
+    ] {
+        let map = &schemas[schema]["properties"][field];
+        assert_eq!(
+            map["additionalProperties"]["type"], "string",
+            "{schema}.{field}: {map}"
+        );
+    }
+}
