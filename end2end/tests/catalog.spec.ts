@@ -136,3 +136,48 @@ test('a shopper filters a category by size and price, picks a size and sees it i
   await expect(line).toBeVisible();
   await expect(line.locator('.line-options')).toHaveText('Size: M');
 });
+
+// The demo store's tree: a department lists its subcategories, a subcategory lists only
+// its own products, and a product's trail names the whole chain.
+test('a shopper walks from a department into a subcategory and back up the trail', async ({ page }, info) => {
+  await page.goto('/categories/electronics');
+  if (jsOn(info)) await waitForHydration(page);
+  await expect(page.locator('.listing-count')).toContainText('of 24');
+  const below = page.getByRole('navigation', { name: 'Subcategories' });
+  await expect(below.getByRole('link')).toHaveText([/^Audio\s*8 products$/, /^Computer Accessories\s*16 products$/]);
+  await below.getByRole('link', { name: /^Audio/ }).click();
+  await expect(page).toHaveURL(/\/categories\/audio$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Audio' })).toBeVisible();
+  await expect(page.locator('.listing-count')).toContainText('of 8');
+  const names = await page.locator('.product-card .product-name').allTextContents();
+  expect(names.length).toBe(8);
+  for (const n of names) expect(n).toMatch(/Headphones|Speaker/);
+
+  await page.locator('.product-card-link').first().click();
+  const trail = page.getByRole('navigation', { name: 'Breadcrumb' });
+  await expect(trail.getByRole('link')).toHaveText(['Home', 'Electronics', 'Audio']);
+  await trail.getByRole('link', { name: 'Electronics' }).click();
+  await expect(page).toHaveURL(/\/categories\/electronics$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Electronics' })).toBeVisible();
+});
+
+// Every demo product has a two-picture gallery: thumbnails are links (?image=N) without
+// JavaScript and swap the large image in place with it.
+test('a shopper looks through a product gallery', async ({ page }, info) => {
+  const js = jsOn(info);
+  await page.goto('/products/classic-mug');
+  if (js) await waitForHydration(page);
+  const thumbs = page.getByRole('list', { name: 'Product images' }).getByRole('link');
+  await expect(thumbs).toHaveCount(2);
+  const large = page.locator('.gallery .product-image');
+  await expect(large).toHaveAttribute('alt', 'Drawing of the Classic Mug');
+  await expect(thumbs.first()).toHaveAttribute('aria-current', 'true');
+
+  await thumbs.nth(1).click();
+  await expect(large).toHaveAttribute('alt', 'Close-up drawing of the Classic Mug');
+  await expect(large).toHaveAttribute('width', '480');
+  await expect(thumbs.nth(1)).toHaveAttribute('aria-current', 'true');
+  await expect(thumbs.first()).not.toHaveAttribute('aria-current', 'true');
+  if (js) await expect(page).toHaveURL(/\/products\/classic-mug$/);
+  else await expect(page).toHaveURL(/\/products\/classic-mug\?image=1$/);
+});

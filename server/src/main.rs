@@ -28,10 +28,11 @@ enum Command {
     Migrate,
     /// Load the demo catalog (idempotent: safe to run again).
     Seed {
-        /// Products per category (10 categories).
+        /// Products per top-level category (10 departments; Electronics and Home & Kitchen
+        /// file theirs under two subcategories each).
         #[arg(long, default_value_t = 24)]
         products_per_category: usize,
-        /// Products in all, spread evenly over the 10 categories (rounded up to a multiple
+        /// Products in all, spread evenly over the 10 departments (rounded up to a multiple
         /// of 10): `--products 100000` builds a large catalog for load tests.
         #[arg(long, conflicts_with = "products_per_category")]
         products: Option<usize>,

@@ -75,27 +75,31 @@ pub async fn serve(
     Ok(res)
 }
 
-/// The `image` field of a multipart body; the file name and declared type are ignored.
-async fn image_field(mut form: Multipart) -> Result<Bytes, AppError> {
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
-    {
-        if field.name() == Some("image") {
-            return field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::invalid_field("image", "The image is larger than 5 MiB.")
-                } else {
-                    AppError::BadRequest(format!("The upload could not be read: {e}"))
-                }
-            });
+/// The `image` file of a multipart upload and its `alt` text (empty when not sent); the
+/// file name and declared type are ignored. Both upload forms read their fields here.
+async fn upload_fields(mut form: Multipart) -> Result<(Bytes, String), AppError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("The upload could not be read: {e}"))
+    };
+    let (mut image, mut alt) = (None, String::new());
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("image") => {
+                image = Some(field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        AppError::invalid_field("image", "The image is larger than 5 MiB.")
+                    } else {
+                        unreadable(e)
+                    }
+                })?)
+            }
+            Some("alt") => alt = field.text().await.map_err(unreadable)?,
+            _ => {}
         }
     }
-    Err(AppError::invalid_field(
-        "image",
-        "Choose an image to upload.",
-    ))
+    let image =
+        image.ok_or_else(|| AppError::invalid_field("image", "Choose an image to upload."))?;
+    Ok((image, alt))
 }
 
 async fn store(
@@ -104,7 +108,7 @@ async fn store(
     slug: &str,
     form: Multipart,
 ) -> Result<AdminProduct, AppError> {
-    let upload = image_field(form).await?;
+    let (upload, _) = upload_fields(form).await?;
     state
         .services
         .catalog
@@ -216,44 +220,13 @@ pub async fn remove_form(
     Ok(Redirect::to(&format!("/admin/products/{slug}?image=removed")).into_response())
 }
 
-/// The `image` and `alt` fields of a gallery upload, in either order.
-async fn gallery_fields(mut form: Multipart) -> Result<(Bytes, String), AppError> {
-    let (mut image, mut alt) = (None, String::new());
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?
-    {
-        match field.name() {
-            Some("image") => {
-                image = Some(field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        AppError::invalid_field("image", "The image is larger than 5 MiB.")
-                    } else {
-                        AppError::BadRequest(format!("The upload could not be read: {e}"))
-                    }
-                })?)
-            }
-            Some("alt") => {
-                alt = field.text().await.map_err(|e| {
-                    AppError::BadRequest(format!("The upload could not be read: {e}"))
-                })?
-            }
-            _ => {}
-        }
-    }
-    let image =
-        image.ok_or_else(|| AppError::invalid_field("image", "Choose an image to upload."))?;
-    Ok((image, alt))
-}
-
 async fn add(
     state: &AppState,
     user: &types::User,
     slug: &str,
     form: Multipart,
 ) -> Result<AdminProduct, AppError> {
-    let (image, alt) = gallery_fields(form).await?;
+    let (image, alt) = upload_fields(form).await?;
     state
         .services
         .catalog

@@ -1,5 +1,5 @@
-//! The demo catalog's raw material: ten categories, their nouns, sizes and price ranges,
-//! and the picture drawn for each product line.
+//! The demo catalog's raw material: ten categories (two of them split into subcategories),
+//! their nouns, sizes and price ranges, and the pictures drawn for each product line.
 
 pub(super) struct CategorySpec {
     pub(super) slug: &'static str,
@@ -12,6 +12,17 @@ pub(super) struct CategorySpec {
     pub(super) price: (u64, u64),
     pub(super) materials: [&'static str; 3],
     pub(super) glyph: &'static str,
+    /// Subcategories, each holding the products of some of the category's nouns; a noun
+    /// no subcategory names stays in the category itself.
+    pub(super) subcategories: &'static [SubcategorySpec],
+}
+
+/// A category below a top-level one, and the nouns whose products it holds.
+pub(super) struct SubcategorySpec {
+    pub(super) slug: &'static str,
+    pub(super) name: &'static str,
+    pub(super) description: &'static str,
+    pub(super) nouns: &'static [&'static str],
 }
 
 pub(super) const CATEGORIES: [CategorySpec; 10] = [
@@ -31,6 +42,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (18, 140),
         materials: ["organic cotton", "merino wool", "recycled polyester"],
         glyph: "shirt",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "footwear",
@@ -48,6 +60,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (35, 190),
         materials: ["full-grain leather", "recycled mesh", "suede"],
         glyph: "shoe",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "home-kitchen",
@@ -65,6 +78,20 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (9, 120),
         materials: ["stoneware", "cast iron", "oiled oak"],
         glyph: "cup",
+        subcategories: &[
+            SubcategorySpec {
+                slug: "tableware",
+                name: "Tableware",
+                description: "Mugs, bowls and carafes for the table.",
+                nouns: &["Mug", "Salad Bowl", "Carafe"],
+            },
+            SubcategorySpec {
+                slug: "cookware",
+                name: "Cookware",
+                description: "Pots, pans and boards for the stove and the counter.",
+                nouns: &["Teapot", "Skillet", "Cutting Board"],
+            },
+        ],
     },
     CategorySpec {
         slug: "electronics",
@@ -86,6 +113,20 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
             "anodized steel",
         ],
         glyph: "bolt",
+        subcategories: &[
+            SubcategorySpec {
+                slug: "audio",
+                name: "Audio",
+                description: "Headphones and speakers.",
+                nouns: &["Headphones", "Speaker"],
+            },
+            SubcategorySpec {
+                slug: "computer-accessories",
+                name: "Computer Accessories",
+                description: "Keyboards, mice, webcams and chargers for the desk.",
+                nouns: &["Charger", "Keyboard", "Mouse", "Webcam"],
+            },
+        ],
     },
     CategorySpec {
         slug: "books",
@@ -107,6 +148,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
             "cloth-bound boards",
         ],
         glyph: "book",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "outdoor",
@@ -124,6 +166,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (12, 420),
         materials: ["ripstop nylon", "recycled steel", "waxed canvas"],
         glyph: "mountain",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "beauty",
@@ -141,6 +184,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (6, 60),
         materials: ["cold-pressed oils", "shea butter", "aloe and oat extract"],
         glyph: "drop",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "toys-games",
@@ -162,6 +206,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
             "soft organic cotton",
         ],
         glyph: "star",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "sports",
@@ -179,6 +224,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (10, 210),
         materials: ["natural rubber", "carbon fibre", "recycled foam"],
         glyph: "ball",
+        subcategories: &[],
     },
     CategorySpec {
         slug: "office",
@@ -196,6 +242,7 @@ pub(super) const CATEGORIES: [CategorySpec; 10] = [
         price: (5, 95),
         materials: ["recycled paper", "brushed brass", "bamboo"],
         glyph: "pen",
+        subcategories: &[],
     },
 ];
 
@@ -214,8 +261,16 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A product picture drawn from the name: a colored card with the category's glyph.
-pub(super) fn product_svg(name: &str, glyph: &str, hue: u64) -> String {
+/// Which picture of a product line: the whole product, or a close-up of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum View {
+    Front,
+    Detail,
+}
+
+/// A product picture drawn from the name: a colored card with the category's glyph, whole
+/// for the front view and enlarged on the opposite hue for the close-up.
+pub(super) fn product_svg(name: &str, glyph: &str, hue: u64, view: View) -> String {
     let shape = match glyph {
         "shirt" => {
             r#"<path d="M170 150l50-30h40l50 30 40 50-40 25-20-20v140H190V205l-20 20-40-25z"/>"#
@@ -238,8 +293,17 @@ pub(super) fn product_svg(name: &str, glyph: &str, hue: u64) -> String {
         "ball" => r#"<circle cx="240" cy="240" r="110"/>"#,
         _ => r#"<path d="M300 120l60 60-160 160-70 10 10-70z"/>"#,
     };
+    let (hue, zoom, caption) = match view {
+        View::Front => (hue, "", String::new()),
+        // The close-up crops into the glyph: scaled about the card's centre.
+        View::Detail => (
+            (hue + 180) % 360,
+            r#" transform="translate(240 240) scale(1.8) translate(-240 -250)""#,
+            " · close-up".to_owned(),
+        ),
+    };
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 480" role="img" aria-label="{name}"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl({hue},70%,62%)"/><stop offset="1" stop-color="hsl({hue2},65%,42%)"/></linearGradient></defs><rect width="480" height="480" fill="url(#g)"/><g fill="#fff" fill-opacity=".9">{shape}</g><text x="240" y="440" font-family="system-ui,sans-serif" font-size="26" text-anchor="middle" fill="#fff">{name}</text></svg>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 480" role="img" aria-label="{name}{caption}"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl({hue},70%,62%)"/><stop offset="1" stop-color="hsl({hue2},65%,42%)"/></linearGradient></defs><rect width="480" height="480" fill="url(#g)"/><g fill="#fff" fill-opacity=".9"{zoom}>{shape}</g><text x="240" y="440" font-family="system-ui,sans-serif" font-size="26" text-anchor="middle" fill="#fff">{name}{caption}</text></svg>"##,
         name = xml_escape(name),
         hue2 = (hue + 40) % 360,
     )

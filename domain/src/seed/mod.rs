@@ -1,17 +1,19 @@
-//! `server seed`: an idempotent, deterministic demo catalog with generated images.
+//! `server seed`: an idempotent, deterministic demo catalog with generated images: ten
+//! categories, two of them with subcategories, and a two-picture gallery per product.
 
 mod data;
 
 use crate::media::MediaStore;
-use data::{product_svg, CategorySpec, ADJECTIVES, CATEGORIES, MODELS};
+use data::{product_svg, CategorySpec, View, ADJECTIVES, CATEGORIES, MODELS};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use types::{AppError, Slug};
 
-/// How much to seed. The default is the full demo store: 10 categories of 24 products.
+/// How much to seed. The default is the full demo store: 10 top-level categories of 24
+/// products each, some of them held by the category's subcategories.
 #[derive(Clone, Debug)]
 pub struct SeedOptions {
-    /// How many categories.
+    /// How many top-level categories (their subcategories come with them).
     pub categories: usize,
     /// Products in each.
     pub products_per_category: usize,
@@ -29,7 +31,7 @@ impl Default for SeedOptions {
 /// What a seed run wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeedReport {
-    /// Categories written.
+    /// Categories written, subcategories included.
     pub categories: usize,
     /// Products written.
     pub products: usize,
@@ -69,6 +71,8 @@ struct PlannedProduct {
     description: String,
     line: Slug,
     line_name: String,
+    /// What the line is ("Mug"), which places it in a subcategory.
+    noun: &'static str,
     featured: bool,
     age_hours: i32,
     /// `{"material": ...}`, for the listing's filters.
@@ -83,16 +87,14 @@ struct PlannedVariant {
     stock: i32,
 }
 
-/// The name of product `i` of a category. The first 72 are the demo store's
-/// "{adjective} {noun}" lines; a larger catalog adds models of each line ("Alpine Tent Pro 3").
-fn product_name(cat: &CategorySpec, i: usize) -> (String, String) {
+/// The name of product `i` of a category, its line and the line's noun. The first 72 are
+/// the demo store's "{adjective} {noun}" lines; a larger catalog adds models of each line
+/// ("Alpine Tent Pro 3").
+fn product_name(cat: &CategorySpec, i: usize) -> (String, String, &'static str) {
     let lines = ADJECTIVES.len() * cat.nouns.len();
     let line_no = i % lines;
-    let line = format!(
-        "{} {}",
-        ADJECTIVES[line_no % ADJECTIVES.len()],
-        cat.nouns[(line_no + line_no / ADJECTIVES.len()) % cat.nouns.len()]
-    );
+    let noun = cat.nouns[(line_no + line_no / ADJECTIVES.len()) % cat.nouns.len()];
+    let line = format!("{} {noun}", ADJECTIVES[line_no % ADJECTIVES.len()]);
     let series = i / lines;
     let name = if series == 0 {
         line.clone()
@@ -100,11 +102,11 @@ fn product_name(cat: &CategorySpec, i: usize) -> (String, String) {
         let model = MODELS[(series - 1) % MODELS.len()];
         format!("{line} {model} {}", (series - 1) / MODELS.len() + 1)
     };
-    (name, line)
+    (name, line, noun)
 }
 
 fn plan(cat: &CategorySpec, i: usize, age_hours: i32) -> Result<PlannedProduct, AppError> {
-    let (name, line_name) = product_name(cat, i);
+    let (name, line_name, noun) = product_name(cat, i);
     let slug = Slug::from_name(&name).map_err(|e| AppError::internal("seed slug", e))?;
     let line = Slug::from_name(&line_name).map_err(|e| AppError::internal("seed slug", e))?;
     let mut rng = Rng::for_name(&name);
@@ -141,6 +143,7 @@ fn plan(cat: &CategorySpec, i: usize, age_hours: i32) -> Result<PlannedProduct, 
         description,
         line,
         line_name,
+        noun,
         featured: i < 2,
         age_hours,
         attributes: serde_json::json!({ "material": capitalized(material) }),
@@ -157,9 +160,9 @@ fn capitalized(s: &str) -> String {
 }
 
 /// Seeds the catalog in one transaction, a thousand products per statement. Re-running
-/// updates names, prices and images in place and never touches stock that a live store
-/// has since changed. Products of one line share its picture, so a large catalog stores
-/// at most 72 pictures per category.
+/// updates names, prices, places in the tree and images in place, and never touches stock
+/// that a live store has since changed. Products of one line share its two pictures, so a
+/// large catalog stores at most 144 pictures per category.
 pub async fn run(
     db: &PgPool,
     media: &MediaStore,
@@ -170,24 +173,35 @@ pub async fn run(
     let per_cat = opts.products_per_category;
     let total = cats.len() * per_cat;
     let mut report = SeedReport::default();
-    let mut pictures: HashMap<String, String> = HashMap::new();
+    let mut pictures: HashMap<String, Pictures> = HashMap::new();
     let mut tx = db.begin().await?;
 
     for (ci, cat) in cats.iter().enumerate() {
-        let category_id = sqlx::query_scalar!(
-            r#"INSERT INTO categories (slug, name, description, position)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (slug) DO UPDATE
-                 SET name = EXCLUDED.name, description = EXCLUDED.description, position = EXCLUDED.position
-               RETURNING id"#,
+        let category_id = upsert_category(
+            &mut tx,
             cat.slug,
             cat.name,
-            format!("Hand-picked {} for every day.", cat.name.to_lowercase()),
-            ci as i32,
+            &format!("Hand-picked {} for every day.", cat.name.to_lowercase()),
+            None,
+            ci,
         )
-        .fetch_one(&mut *tx)
         .await?;
         report.categories += 1;
+        // Each noun's products go to the subcategory that names it, the rest stay here.
+        let mut home_of: HashMap<&str, i64> = HashMap::new();
+        for (si, sub) in cat.subcategories.iter().enumerate() {
+            let id = upsert_category(
+                &mut tx,
+                sub.slug,
+                sub.name,
+                sub.description,
+                Some(category_id),
+                si,
+            )
+            .await?;
+            report.categories += 1;
+            home_of.extend(sub.nouns.iter().map(|noun| (*noun, id)));
+        }
 
         for start in (0..per_cat).step_by(BATCH) {
             let batch = (start..(start + BATCH).min(per_cat))
@@ -202,16 +216,25 @@ pub async fn run(
                     // The line's hue is the one its first product draws, as the demo store had.
                     let mut rng = Rng::for_name(&p.line_name);
                     rng.below(3);
-                    let url = media
+                    let hue = rng.below(360);
+                    let draw = |view| product_svg(&p.line_name, cat.glyph, hue, view).into_bytes();
+                    let front = media
+                        .put(&format!("products/{}.svg", p.line), draw(View::Front))
+                        .await?;
+                    let detail = media
                         .put(
-                            &format!("products/{}.svg", p.line),
-                            product_svg(&p.line_name, cat.glyph, rng.below(360)).into_bytes(),
+                            &format!("products/{}-detail.svg", p.line),
+                            draw(View::Detail),
                         )
                         .await?;
-                    pictures.insert(p.line.as_str().to_owned(), url);
+                    pictures.insert(p.line.as_str().to_owned(), Pictures { front, detail });
                 }
             }
-            write_batch(&mut tx, category_id, cat.option, &batch, &pictures).await?;
+            let homes: Vec<i64> = batch
+                .iter()
+                .map(|p| home_of.get(p.noun).copied().unwrap_or(category_id))
+                .collect();
+            write_batch(&mut tx, &homes, cat.option, &batch, &pictures).await?;
             report.products += batch.len();
             report.variants += batch.iter().map(|p| p.variants.len()).sum::<usize>();
             progress(report.products, total);
@@ -221,20 +244,58 @@ pub async fn run(
     Ok(report)
 }
 
-/// Upserts one batch of products, then their variants, each in one statement.
+/// A product line's two drawings, as stored.
+struct Pictures {
+    front: String,
+    detail: String,
+}
+
+/// Upserts a category by slug, putting it under `parent` (or at the top) at `position`.
+async fn upsert_category(
+    tx: &mut PgConnection,
+    slug: &str,
+    name: &str,
+    description: &str,
+    parent: Option<i64>,
+    position: usize,
+) -> Result<i64, AppError> {
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO categories (slug, name, description, position, parent_id)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (slug) DO UPDATE
+             SET name = EXCLUDED.name, description = EXCLUDED.description,
+                 position = EXCLUDED.position, parent_id = EXCLUDED.parent_id
+           RETURNING id"#,
+        slug,
+        name,
+        description,
+        i32::try_from(position).unwrap_or(i32::MAX),
+        parent,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+/// Upserts one batch of products (`homes[i]` is product `i`'s category), then their
+/// galleries and variants, each in one statement.
 async fn write_batch(
     tx: &mut PgConnection,
-    category_id: i64,
+    homes: &[i64],
     option: Option<&str>,
     batch: &[PlannedProduct],
-    pictures: &HashMap<String, String>,
+    pictures: &HashMap<String, Pictures>,
 ) -> Result<(), AppError> {
     let slugs: Vec<String> = batch.iter().map(|p| p.slug.as_str().to_owned()).collect();
     let names: Vec<String> = batch.iter().map(|p| p.name.clone()).collect();
     let descriptions: Vec<String> = batch.iter().map(|p| p.description.clone()).collect();
-    let images: Vec<String> = batch
+    let drawings: Vec<Option<&Pictures>> = batch
         .iter()
-        .map(|p| pictures.get(p.line.as_str()).cloned().unwrap_or_default())
+        .map(|p| pictures.get(p.line.as_str()))
+        .collect();
+    let images: Vec<String> = drawings
+        .iter()
+        .map(|d| d.map(|d| d.front.clone()).unwrap_or_default())
         .collect();
     let featured: Vec<bool> = batch.iter().map(|p| p.featured).collect();
     let ages: Vec<i32> = batch.iter().map(|p| p.age_hours).collect();
@@ -242,11 +303,11 @@ async fn write_batch(
     let ids = sqlx::query!(
         r#"INSERT INTO products (slug, name, description, category_id, image_url, featured, created_at,
                                 attributes)
-           SELECT t.slug, t.name, t.description, $4, t.image, t.featured, now() - make_interval(hours => t.age),
-                  t.attributes
-           FROM UNNEST($1::text[], $2::text[], $3::text[], $5::text[], $6::bool[], $7::int4[],
-                       $8::jsonb[])
-                AS t(slug, name, description, image, featured, age, attributes)
+           SELECT t.slug, t.name, t.description, t.category_id, t.image, t.featured,
+                  now() - make_interval(hours => t.age), t.attributes
+           FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::bool[],
+                       $7::int4[], $8::jsonb[])
+                AS t(slug, name, description, category_id, image, featured, age, attributes)
            ON CONFLICT (slug) DO UPDATE
              SET name = EXCLUDED.name, description = EXCLUDED.description,
                  category_id = EXCLUDED.category_id, image_url = EXCLUDED.image_url,
@@ -255,7 +316,7 @@ async fn write_batch(
         &slugs,
         &names,
         &descriptions,
-        category_id,
+        homes,
         &images,
         &featured,
         &ages,
@@ -265,27 +326,40 @@ async fn write_batch(
     .await?;
     let id_of: HashMap<String, i64> = ids.into_iter().map(|r| (r.slug, r.id)).collect();
 
-    // Each product's picture is the first image of its gallery: a 480 × 480 drawing.
-    let (mut gallery_ids, mut urls, mut alts) = (Vec::new(), Vec::new(), Vec::new());
-    for (p, url) in batch.iter().zip(&images) {
-        if let Some(id) = id_of.get(p.slug.as_str()) {
-            gallery_ids.push(*id);
-            urls.push(url.clone());
-            alts.push(format!("Drawing of the {}", p.line_name));
+    // Each product's gallery opens with its line's two 480 × 480 drawings: the whole
+    // product (the cover) and a close-up. Images a merchant put after them are kept.
+    let (mut gallery_ids, mut image_positions, mut urls, mut alts) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (p, drawing) in batch.iter().zip(&drawings) {
+        if let (Some(id), Some(d)) = (id_of.get(p.slug.as_str()), drawing) {
+            for (position, url, alt) in [
+                (0, &d.front, format!("Drawing of the {}", p.line_name)),
+                (
+                    1,
+                    &d.detail,
+                    format!("Close-up drawing of the {}", p.line_name),
+                ),
+            ] {
+                gallery_ids.push(*id);
+                image_positions.push(position);
+                urls.push(url.clone());
+                alts.push(alt);
+            }
         }
     }
     sqlx::query!(
-        "DELETE FROM product_images WHERE product_id = ANY($1) AND position = 0",
-        &gallery_ids
+        "DELETE FROM product_images WHERE product_id = ANY($1) AND (position < 2 OR url = ANY($2))",
+        &gallery_ids,
+        &urls,
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
         r#"INSERT INTO product_images (product_id, position, url, thumb_url, alt, width, height)
-           SELECT t.id, 0, t.url, t.url, t.alt, 480, 480
-             FROM UNNEST($1::int8[], $2::text[], $3::text[]) AS t(id, url, alt)
-            WHERE t.url <> ''"#,
+           SELECT t.id, t.position, t.url, t.url, t.alt, 480, 480
+             FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::text[]) AS t(id, position, url, alt)"#,
         &gallery_ids,
+        &image_positions,
         &urls,
         &alts,
     )
@@ -387,7 +461,7 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for cat in &CATEGORIES {
             for i in 0..opts.products_per_category {
-                let (name, line) = product_name(cat, i);
+                let (name, line, _) = product_name(cat, i);
                 assert_eq!(name, line, "the demo store is one product per line");
                 assert!(names.insert(name.clone()), "duplicate {name}");
             }
@@ -413,8 +487,39 @@ mod tests {
             }
         }
         assert_eq!(lines.len(), 720, "pictures are shared by line");
-        let (name, _) = product_name(&CATEGORIES[5], 72 * 11 + 3);
+        let (name, _, _) = product_name(&CATEGORIES[5], 72 * 11 + 3);
         assert_eq!(name, "Alpine Water Bottle Max 2");
+    }
+
+    #[test]
+    fn every_subcategory_holds_nouns_of_its_own_category_and_no_noun_has_two_homes() {
+        let mut nested = 0;
+        for cat in &CATEGORIES {
+            let mut homed = std::collections::HashSet::new();
+            for sub in cat.subcategories {
+                assert!(!sub.nouns.is_empty(), "{} holds nothing", sub.slug);
+                assert!(Slug::parse(sub.slug).is_ok(), "{}", sub.slug);
+                for noun in sub.nouns {
+                    assert!(
+                        cat.nouns.contains(noun),
+                        "{noun} is not a {} noun",
+                        cat.slug
+                    );
+                    assert!(homed.insert(*noun), "{noun} is in two subcategories");
+                }
+            }
+            nested += usize::from(!cat.subcategories.is_empty());
+        }
+        assert!(nested >= 2, "the demo store shows a nested tree");
+    }
+
+    #[test]
+    fn the_close_up_is_another_drawing_of_the_same_line() {
+        let front = product_svg("Classic Mug", "cup", 10, View::Front);
+        let detail = product_svg("Classic Mug", "cup", 10, View::Detail);
+        assert_ne!(front, detail);
+        assert!(detail.contains("Classic Mug · close-up"));
+        assert!(detail.contains("scale("));
     }
 
     #[test]
@@ -433,7 +538,7 @@ mod tests {
 
     #[test]
     fn svg_escapes_names() {
-        let svg = product_svg("Tom & <Jerry>", "star", 10);
+        let svg = product_svg("Tom & <Jerry>", "star", 10, View::Front);
         assert!(svg.contains("Tom &amp; &lt;Jerry&gt;"));
     }
 }

@@ -385,3 +385,49 @@ async fn the_admin_pages_build_the_tree_without_javascript(db: PgPool) {
         .iter()
         .all(|c| c["slug"] != "rain-gear"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_demo_seed_files_products_under_subcategories_of_two_departments(db: PgPool) {
+    let (app, _) = app(db).await;
+    let (_, list) = app.get_json("/api/catalog/categories").await;
+    // Three products a department: Electronics' are a headphone, a speaker and a charger,
+    // Home & Kitchen's a mug, a teapot and a skillet.
+    for (slug, parent, count) in [
+        ("electronics", Value::Null, 3),
+        ("audio", json!("electronics"), 2),
+        ("computer-accessories", json!("electronics"), 1),
+        ("home-kitchen", Value::Null, 3),
+        ("tableware", json!("home-kitchen"), 1),
+        ("cookware", json!("home-kitchen"), 2),
+    ] {
+        let c = category(&list, slug);
+        assert_eq!(
+            (&c["parent"], &c["product_count"]),
+            (&parent, &json!(count)),
+            "{c}"
+        );
+    }
+    let (_, audio) = app.get_json("/api/catalog/products?category=audio").await;
+    assert_eq!(audio["total"], 2);
+    assert!(audio["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|p| p["category"] == "audio"));
+    let (_, department) = app
+        .get_json("/api/catalog/products?category=electronics")
+        .await;
+    assert_eq!(department["total"], 3, "the department lists its subtree");
+    let (_, mug) = app.get_json("/api/catalog/products/classic-mug").await;
+    assert_eq!(mug["category"], "tableware");
+
+    let (_, page) = app.get_html("/products/classic-headphones").await;
+    let crumbs = &page[page.find(r#"aria-label="Breadcrumb""#).expect("trail")..];
+    let at = |needle: &str| crumbs.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    assert!(at(r#"href="/categories/electronics""#) < at(r#"href="/categories/audio""#));
+
+    // Seeding again keeps the same tree: no second subcategory, nothing moves.
+    seed(&app.db, &app.media_dir, 3).await;
+    let (_, again) = app.get_json("/api/catalog/categories").await;
+    assert_eq!(again, list);
+}

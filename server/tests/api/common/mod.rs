@@ -295,14 +295,21 @@ impl TestApp {
         name: &str,
         bytes: Vec<u8>,
     ) -> (u16, serde_json::Value) {
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name.to_owned())
-            .mime_str("image/png")
-            .expect("mime");
-        let form = reqwest::multipart::Form::new().part("image", part);
+        let form = reqwest::multipart::Form::new().part("image", png_part(name, bytes));
+        self.post_multipart(cookie, &format!("/api/admin/products/{slug}/image"), form)
+            .await
+    }
+
+    /// POSTs a multipart form as the holder of `cookie`; answers the status and JSON body.
+    pub async fn post_multipart(
+        &self,
+        cookie: &str,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (u16, serde_json::Value) {
         let res = self
             .client
-            .post(self.url(&format!("/api/admin/products/{slug}/image")))
+            .post(self.url(path))
             .header("cookie", cookie)
             .multipart(form)
             .send()
@@ -311,6 +318,14 @@ impl TestApp {
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
+}
+
+/// A PNG file part named `name`, as a browser sends one.
+pub fn png_part(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str("image/png")
+        .expect("mime")
 }
 
 /// GETs a stored rendition and checks it is served as a cacheable JPEG with an ETag that
