@@ -167,6 +167,16 @@ pub fn App() -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route
+                            path=path!("/admin/promotions")
+                            view=admin::AdminPromotionsPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/admin/promotions/:code")
+                            view=admin::AdminPromotionPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
                             path=path!("/admin/orders")
                             view=admin::AdminOrdersPage
                             ssr=SsrMode::Async

@@ -1,11 +1,13 @@
-//! The cart service: carts in Redis (a hash of SKU → quantity per owner, idle for at most
-//! 30 days), priced from Postgres on every read.
+//! The cart service: carts in Redis (a hash of SKU → quantity per owner, and the discount
+//! code beside it, idle for at most 30 days), priced from Postgres on every read.
 
+use crate::promotions::{Customer, Promotions, Verdict};
 use crate::redis::Redis;
 use redis::AsyncCommands;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
+use types::promotions::{ApplyCode, PromotionCode};
 use types::{AddToCart, AppError, Cart, CartItem, CartLine, Currency, Money, Quantity, Sku};
 
 /// How long an untouched cart lives.
@@ -35,6 +37,22 @@ impl CartOwner {
             CartOwner::Guest(id) => format!("cart:guest:{id}"),
         }
     }
+
+    /// Where the cart's discount code is kept.
+    fn code_key(&self) -> String {
+        format!("{}:code", self.key())
+    }
+
+    /// The buyer as far as the cart knows: a signed-in user (guests are known at checkout).
+    fn customer(&self) -> Customer<'static> {
+        Customer {
+            user_id: match self {
+                CartOwner::User(id) => Some(id.get()),
+                CartOwner::Guest(_) => None,
+            },
+            email: None,
+        }
+    }
 }
 
 /// A variant as the cart needs it.
@@ -50,22 +68,35 @@ struct Priced {
 pub struct Carts {
     redis: Redis,
     db: PgPool,
+    promotions: Promotions,
 }
 
 impl Carts {
     /// The service.
     pub fn new(redis: Redis, db: PgPool) -> Self {
-        Carts { redis, db }
+        let promotions = Promotions::new(db.clone());
+        Carts {
+            redis,
+            db,
+            promotions,
+        }
     }
 
-    /// The stored lines, in SKU order. A field that is not a SKU and a quantity, which
-    /// only a hand-edited Redis could hold, is skipped.
-    async fn raw(&self, owner: &CartOwner) -> Result<Vec<CartLine>, AppError> {
+    /// The stored lines in SKU order and the discount code, in one round trip. A field
+    /// that is not a SKU and a quantity, or a code that cannot be one, which only a
+    /// hand-edited Redis could hold, is skipped.
+    async fn stored(
+        &self,
+        owner: &CartOwner,
+    ) -> Result<(Vec<CartLine>, Option<PromotionCode>), AppError> {
         let mut conn = self.redis.conn().await?;
-        let map: HashMap<String, i64> = conn
+        let (map, code): (HashMap<String, i64>, Option<String>) = redis::pipe()
             .hgetall(self.redis.key(&owner.key()))
+            .get(self.redis.key(&owner.code_key()))
+            .query_async(&mut conn)
             .await
             .map_err(|e| self.redis.failed(e))?;
+        let code = code.and_then(|c| PromotionCode::parse(&c).ok());
         let mut lines: Vec<_> = map
             .into_iter()
             .filter_map(|(sku, q)| {
@@ -76,7 +107,7 @@ impl Carts {
             })
             .collect();
         lines.sort();
-        Ok(lines)
+        Ok((lines, code))
     }
 
     async fn priced(&self, skus: &[String]) -> Result<HashMap<String, Priced>, AppError> {
@@ -110,9 +141,11 @@ impl Carts {
             .collect()
     }
 
-    /// The cart with current prices. Lines whose product was archived drop out.
+    /// The cart with current prices and its code's discount. Lines whose product was
+    /// archived drop out; a code that no longer applies stays, with the reason in
+    /// `discount_note`, until the shopper removes it.
     pub async fn view(&self, owner: &CartOwner) -> Result<Cart, AppError> {
-        let raw = self.raw(owner).await?;
+        let (raw, code) = self.stored(owner).await?;
         let skus: Vec<String> = raw.iter().map(|l| l.sku.to_string()).collect();
         let priced = if skus.is_empty() {
             HashMap::new()
@@ -141,14 +174,77 @@ impl Carts {
                 line_total,
                 available: p.available,
                 options: p.options.clone(),
+                discount: None,
             });
         }
         let item_count = items.iter().map(|l| l.quantity).sum();
-        Ok(Cart {
+        let mut cart = Cart {
             items,
             subtotal,
             item_count,
-        })
+            discount: None,
+            total: subtotal,
+            discount_note: None,
+        };
+        if let Some(code) = code.filter(|_| !cart.items.is_empty()) {
+            match self.verdict(owner, &code, &cart).await? {
+                Verdict::Applies(e) => price_with(&mut cart, &e)?,
+                Verdict::Refused(r) => cart.discount_note = Some(r.message(&code)),
+                Verdict::Unknown => {
+                    cart.discount_note = Some(format!("The code {code} no longer exists."));
+                }
+            }
+        }
+        Ok(cart)
+    }
+
+    /// Whether `code` applies to `cart`'s lines for `owner`, and what it takes off.
+    async fn verdict(
+        &self,
+        owner: &CartOwner,
+        code: &PromotionCode,
+        cart: &Cart,
+    ) -> Result<Verdict, AppError> {
+        let lines: Vec<(String, i64)> = cart
+            .items
+            .iter()
+            .map(|i| (i.sku.clone(), i.line_total.amount))
+            .collect();
+        self.promotions
+            .evaluate(code, &lines, owner.customer())
+            .await
+    }
+
+    /// Applies a discount code to the cart: 404 for a code no promotion has, 422 with
+    /// the reason for one that does not apply to this cart now.
+    #[tracing::instrument(skip_all)]
+    pub async fn apply_code(&self, owner: &CartOwner, body: &ApplyCode) -> Result<Cart, AppError> {
+        let unknown = || AppError::NotFound("That discount code does not exist.".to_owned());
+        let code = PromotionCode::parse(&body.code).map_err(|_| unknown())?;
+        let cart = self.view(owner).await?;
+        match self.verdict(owner, &code, &cart).await? {
+            Verdict::Unknown => return Err(unknown()),
+            Verdict::Refused(r) => return Err(r.at_cart(&code)),
+            Verdict::Applies(_) => {}
+        }
+        let mut conn = self.redis.conn().await?;
+        let key = self.redis.key(&owner.code_key());
+        conn.set_ex::<_, _, ()>(&key, code.as_str(), CART_TTL.as_secs())
+            .await
+            .map_err(|e| self.redis.failed(e))?;
+        self.view(owner).await
+    }
+
+    /// Takes the discount code off the cart; a visitor without a cart gets the empty one.
+    pub async fn remove_code(&self, owner: Option<&CartOwner>) -> Result<Cart, AppError> {
+        let Some(owner) = owner else {
+            return Ok(Cart::empty());
+        };
+        let mut conn = self.redis.conn().await?;
+        conn.del::<_, ()>(self.redis.key(&owner.code_key()))
+            .await
+            .map_err(|e| self.redis.failed(e))?;
+        self.view(owner).await
     }
 
     /// How many units of `sku` can be sold now; 404 when unknown or archived.
@@ -170,6 +266,9 @@ impl Carts {
             pipe.hdel(&key, sku.as_str()).ignore();
         }
         pipe.expire(&key, CART_TTL.as_secs() as i64).ignore();
+        // The code lives as long as its cart.
+        pipe.expire(self.redis.key(&owner.code_key()), CART_TTL.as_secs() as i64)
+            .ignore();
         pipe.query_async::<()>(&mut conn)
             .await
             .map_err(|e| self.redis.failed(e))
@@ -233,17 +332,24 @@ impl Carts {
         self.view(owner).await
     }
 
-    /// Empties the cart.
+    /// Empties the cart and takes its code off.
     pub async fn clear(&self, owner: &CartOwner) -> Result<(), AppError> {
         let mut conn = self.redis.conn().await?;
-        conn.del::<_, ()>(self.redis.key(&owner.key()))
-            .await
-            .map_err(|e| self.redis.failed(e))
+        conn.del::<_, ()>(vec![
+            self.redis.key(&owner.key()),
+            self.redis.key(&owner.code_key()),
+        ])
+        .await
+        .map_err(|e| self.redis.failed(e))
     }
 
-    /// The stored lines, for checkout.
-    pub async fn lines(&self, owner: &CartOwner) -> Result<Vec<CartLine>, AppError> {
-        self.raw(owner).await
+    /// The stored lines and discount code, for checkout, which prices both again in the
+    /// order's own transaction.
+    pub async fn contents(
+        &self,
+        owner: &CartOwner,
+    ) -> Result<(Vec<CartLine>, Option<PromotionCode>), AppError> {
+        self.stored(owner).await
     }
 
     // The use-cases both doors call, with input as it arrives.
@@ -296,11 +402,24 @@ impl Carts {
     }
 
     /// Moves a guest cart into the user's on login: quantities add up, capped at 99 and at
-    /// what is available; the guest cart is deleted.
+    /// what is available; the guest's code goes along unless the user's cart has one; the
+    /// guest cart is deleted.
     pub async fn merge(&self, guest: &CartOwner, user: &CartOwner) -> Result<(), AppError> {
-        let guest_lines = self.raw(guest).await?;
+        let (guest_lines, guest_code) = self.stored(guest).await?;
+        if let Some(code) = guest_code {
+            let mut conn = self.redis.conn().await?;
+            redis::cmd("SET")
+                .arg(self.redis.key(&user.code_key()))
+                .arg(code.as_str())
+                .arg("NX")
+                .arg("EX")
+                .arg(CART_TTL.as_secs())
+                .query_async::<Option<String>>(&mut conn)
+                .await
+                .map_err(|e| self.redis.failed(e))?;
+        }
         if guest_lines.is_empty() {
-            return Ok(());
+            return self.clear(guest).await;
         }
         let skus: Vec<String> = guest_lines.iter().map(|l| l.sku.to_string()).collect();
         let priced = self.priced(&skus).await?;
@@ -317,6 +436,24 @@ impl Carts {
         }
         self.clear(guest).await
     }
+}
+
+/// Puts an evaluated code's amounts on the cart: the discount, each covered line's share,
+/// and the total.
+fn price_with(cart: &mut Cart, evaluation: &crate::promotions::Evaluation) -> Result<(), AppError> {
+    let currency = cart.subtotal.currency;
+    for (item, share) in cart.items.iter_mut().zip(&evaluation.applied.per_line) {
+        item.discount = (*share > 0).then(|| Money::new(*share, currency));
+    }
+    cart.total = Money::new(
+        cart.subtotal
+            .amount
+            .checked_sub(evaluation.applied.goods)
+            .ok_or_else(types::too_large)?,
+        currency,
+    );
+    cart.discount = Some(evaluation.discount(currency));
+    Ok(())
 }
 
 /// A SKU from a path or a body; one that cannot exist is the same 404 as an unknown one.

@@ -127,6 +127,7 @@ impl Checkout {
                 "Express shipping is not available right now; choose standard.",
             ));
         }
+        let (lines, discount_code) = self.carts.contents(owner).await?;
         let input = PlaceOrder {
             scope: owner.checkout_scope(),
             user_id: user.map(|u| u.id),
@@ -134,7 +135,8 @@ impl Checkout {
             address: valid.address,
             method: valid.method,
             idempotency_key: key.clone(),
-            lines: self.carts.lines(owner).await?,
+            lines,
+            discount_code,
         };
         // A replayed key answers with the first order even though the cart is empty by then.
         let placed = self.orders.place(&input).await?;
@@ -164,9 +166,16 @@ impl Checkout {
         let cart = self.carts.view_of(owner).await?;
         let pricing = &self.orders.pricing;
         let currency = cart.subtotal.currency;
+        // The same sums as checkout: the cart's discount off the goods, free shipping if
+        // the code gives it.
+        let (discount, free_shipping) = cart
+            .discount
+            .as_ref()
+            .map_or((0, false), |d| (d.amount.amount, d.free_shipping));
         let total = |shipping: i64| {
+            let shipping = if free_shipping { 0 } else { shipping };
             pricing
-                .totals(cart.subtotal.amount, shipping)
+                .totals(cart.subtotal.amount, discount, shipping)
                 .map(|t| Money::new(t.total, currency))
         };
         let saved_addresses = match user {

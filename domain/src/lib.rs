@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod orders;
 pub mod outbox;
 pub mod payments;
+pub mod promotions;
 pub mod ratelimit;
 pub mod redis;
 pub mod retention;
@@ -116,6 +117,8 @@ pub struct ServiceSet {
     pub orders: orders::Orders,
     /// Payments and the provider behind them.
     pub payments: payments::Payments,
+    /// Discount codes, as the merchant manages them.
+    pub promotions: promotions::Promotions,
     /// The merchant's audit log and dashboard.
     pub admin: admin::Admin,
     /// Feature flags.
@@ -188,6 +191,7 @@ impl Services {
             catalog,
             orders,
             payments,
+            promotions: promotions::Promotions::new(db.clone()),
             accounts,
             limiter,
             mailer,

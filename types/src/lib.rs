@@ -15,6 +15,7 @@ pub mod money;
 pub mod newtypes;
 pub mod options;
 pub mod orders;
+pub mod promotions;
 pub mod seo;
 pub mod taxonomy;
 

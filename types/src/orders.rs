@@ -32,9 +32,12 @@ pub struct CartItem {
     /// The variant's option values, e.g. `{"Size":"M"}`.
     #[serde(default)]
     pub options: std::collections::BTreeMap<String, String>,
+    /// What the cart's discount code takes off this line, when it covers it.
+    #[serde(default)]
+    pub discount: Option<Money>,
 }
 
-/// `GET /api/cart`: `{"items","subtotal","item_count"}`.
+/// `GET /api/cart`: `{"items","subtotal","item_count","discount","total"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cart {
@@ -44,6 +47,14 @@ pub struct Cart {
     pub subtotal: Money,
     /// Units across the lines.
     pub item_count: i64,
+    /// The discount code applied to the cart and what it takes off, if it applies now.
+    #[serde(default)]
+    pub discount: Option<crate::promotions::Discount>,
+    /// The subtotal less the discount, before shipping and tax.
+    pub total: Money,
+    /// Why the cart's code no longer applies (it stays on the cart until removed).
+    #[serde(default)]
+    pub discount_note: Option<String>,
 }
 
 impl Cart {
@@ -53,6 +64,9 @@ impl Cart {
             items: Vec::new(),
             subtotal: Money::new(0, crate::Currency::USD),
             item_count: 0,
+            discount: None,
+            total: Money::new(0, crate::Currency::USD),
+            discount_note: None,
         }
     }
 }
@@ -126,7 +140,7 @@ pub struct CheckoutSummary {
     pub standard_shipping: Money,
     /// Express shipping's price.
     pub express_shipping: Money,
-    /// Tax in basis points, on goods and shipping.
+    /// Tax in basis points, on the goods less their discount.
     pub tax_bps: i64,
     /// The total with standard shipping.
     pub standard_total: Money,
@@ -308,6 +322,9 @@ pub struct OrderLine {
     pub quantity: i64,
     /// One unit's price at the time of the order.
     pub unit_price: Money,
+    /// The line's share of the order's discount, when the code covered it.
+    #[serde(default)]
+    pub discount: Option<Money>,
 }
 
 /// An order: `{"id","status","lines","subtotal","shipping","tax","total","created_at"}` and more.
@@ -322,9 +339,13 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// The goods.
     pub subtotal: Money,
+    /// The discount code used and what it took off the goods; `total = subtotal −
+    /// discount + shipping + tax`.
+    #[serde(default)]
+    pub discount: Option<crate::promotions::Discount>,
     /// Shipping.
     pub shipping: Money,
-    /// Tax on goods and shipping.
+    /// Tax on the goods less their discount.
     pub tax: Money,
     /// What the shopper pays.
     pub total: Money,

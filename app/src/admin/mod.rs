@@ -1,5 +1,5 @@
 //! The merchant admin under `/admin`: dashboard, products and media, inventory, orders,
-//! customers, categories, collections, the audit log and feature flags. Every page and server function requires
+//! customers, categories, collections, discount codes, the audit log and feature flags. Every page and server function requires
 //! the admin role.
 
 mod api;
@@ -8,6 +8,7 @@ mod collections;
 mod gallery;
 mod options;
 mod pages;
+mod promotions;
 
 pub use categories::{AdminCategoriesPage, AdminCategoryPage};
 pub use collections::{AdminCollectionPage, AdminCollectionsPage};
@@ -15,3 +16,4 @@ pub use pages::{
     AdminAuditPage, AdminCustomersPage, AdminDashboardPage, AdminFlagsPage, AdminNewProductPage,
     AdminOrderPage, AdminOrdersPage, AdminProductPage, AdminProductsPage,
 };
+pub use promotions::{AdminPromotionPage, AdminPromotionsPage};

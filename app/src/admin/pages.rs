@@ -29,6 +29,7 @@ pub(super) fn AdminFrame(#[prop(into)] title: String, children: Children) -> imp
                 <A href="/admin/products">"Products"</A>
                 <A href="/admin/categories">"Categories"</A>
                 <A href="/admin/collections">"Collections"</A>
+                <A href="/admin/promotions">"Discount codes"</A>
                 <A href="/admin/orders">"Orders"</A>
                 <A href="/admin/customers">"Customers"</A>
                 <A href="/admin/audit">"Audit log"</A>

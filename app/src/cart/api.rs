@@ -58,3 +58,45 @@ pub async fn set_cart_line(sku: String, quantity: i64) -> Result<Cart, AppError>
     .await;
     respond(result)
 }
+
+/// Where a no-JavaScript code form goes back to: the cart or checkout, nothing else.
+#[cfg(feature = "ssr")]
+fn back_to(from: &str) -> &'static str {
+    if from == "/checkout" {
+        "/checkout"
+    } else {
+        "/cart"
+    }
+}
+
+/// Applies a discount code to the cart: 404 for an unknown code, 422 with the reason for
+/// one that does not apply. Without JavaScript it then shows the page it came from.
+#[server(prefix = "/rpc", endpoint = "cart/discount/apply")]
+pub async fn apply_discount(code: String, from: String) -> Result<Cart, AppError> {
+    let result = async {
+        let (session, user) = caller().await?;
+        let owner = web::cart_owner_or_new(&session, user.as_ref()).await?;
+        let cart = services()?
+            .carts
+            .apply_code(&owner, &types::promotions::ApplyCode { code })
+            .await?;
+        redirect_plain_form(back_to(&from));
+        Ok(cart)
+    }
+    .await;
+    respond(result)
+}
+
+/// Takes the discount code off the cart.
+#[server(prefix = "/rpc", endpoint = "cart/discount/remove")]
+pub async fn remove_discount(from: String) -> Result<Cart, AppError> {
+    let result = async {
+        let (session, user) = caller().await?;
+        let owner = web::cart_owner(&session, user.as_ref()).await?;
+        let cart = services()?.carts.remove_code(owner.as_ref()).await?;
+        redirect_plain_form(back_to(&from));
+        Ok(cart)
+    }
+    .await;
+    respond(result)
+}

@@ -1,6 +1,7 @@
 //! Cart pages and widgets. Forms post without JavaScript and update in place with it.
 
 use super::api::{get_cart, AddToCart, SetCartLine};
+use super::discount::{DiscountCode, DiscountLines, LineDiscount};
 use crate::accounts::{FieldMessage, FormAlert};
 use crate::layout::ErrorView;
 use leptos::prelude::*;
@@ -11,7 +12,7 @@ use types::{AppError, Cart};
 #[derive(Clone, Copy)]
 pub struct CartVersion(pub RwSignal<u64>);
 
-fn bump_on<V>(version: V)
+pub(super) fn bump_on<V>(version: V)
 where
     V: Get<Value = usize> + Send + Sync + 'static,
 {
@@ -167,6 +168,8 @@ pub fn CartPage() -> impl IntoView {
                             .into_any()
                     }
                     Ok(cart) => {
+                        let whole = cart.clone();
+                        let summary = cart.clone();
                         view! {
                             <table class="cart-table">
                                 <thead>
@@ -232,6 +235,7 @@ pub fn CartPage() -> impl IntoView {
                                                     </td>
                                                     <td class="price line-total">
                                                         {line.line_total.to_string()}
+                                                        <LineDiscount discount=line.discount />
                                                     </td>
                                                     <td>
                                                         <ActionForm action=set attr:class="inline-form">
@@ -254,6 +258,19 @@ pub fn CartPage() -> impl IntoView {
                                     {cart.subtotal.to_string()}
                                 </strong>
                             </p>
+                            <DiscountLines cart=summary />
+                            {(cart.total != cart.subtotal)
+                                .then(|| {
+                                    view! {
+                                        <p class="cart-subtotal">
+                                            "Total before shipping: "
+                                            <strong data-testid="cart-total">
+                                                {cart.total.to_string()}
+                                            </strong>
+                                        </p>
+                                    }
+                                })}
+                            <DiscountCode cart=whole from="/cart" />
                             <p>
                                 <a class="button" href="/checkout">
                                     "Checkout"

@@ -2,6 +2,7 @@
 
 use super::api::{get_checkout, PlaceOrder};
 use crate::accounts::{AddressFields, FieldMessage, FormAlert};
+use crate::cart::{cart_version, DiscountCode, DiscountLines};
 use crate::layout::ErrorView;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -10,7 +11,8 @@ use leptos_meta::{Meta, Title};
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let place = ServerAction::<PlaceOrder>::new();
-    let summary = Resource::new(|| (), |_| get_checkout());
+    // Keyed on the cart's version: applying or removing a code reprices the summary.
+    let summary = Resource::new(cart_version, |_| get_checkout());
     let error = Signal::derive(move || place.value().get().and_then(Result::err));
     let express = RwSignal::new(false);
     Effect::new(move |_| {
@@ -45,6 +47,10 @@ pub fn CheckoutPage() -> impl IntoView {
                     Ok(s) => {
                         let saved = s.saved_addresses.first().cloned().unwrap_or_default();
                         let (standard_total, express_total) = (s.standard_total, s.express_total);
+                        let free = s.cart.discount.as_ref().is_some_and(|d| d.free_shipping);
+                        let price = move |m: types::Money| {
+                            if free { "Free".to_owned() } else { m.to_string() }
+                        };
                         // A signed-in shopper's first saved address fills the form in.
                         view! {
                             <div class="checkout">
@@ -96,7 +102,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                                     on:change=move |_| express.set(false)
                                                 />
                                                 <label for="ship-standard">
-                                                    {format!("Standard · {}", s.standard_shipping)}
+                                                    {format!("Standard · {}", price(s.standard_shipping))}
                                                 </label>
                                             </div>
                                             {s
@@ -112,7 +118,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                                                 on:change=move |_| express.set(true)
                                                             />
                                                             <label for="ship-express">
-                                                                {format!("Express · {}", s.express_shipping)}
+                                                                {format!("Express · {}", price(s.express_shipping))}
                                                             </label>
                                                         </div>
                                                     }
@@ -145,12 +151,13 @@ pub fn CheckoutPage() -> impl IntoView {
                                     <p>
                                         "Subtotal: " <strong>{s.cart.subtotal.to_string()}</strong>
                                     </p>
+                                    <DiscountLines cart=s.cart.clone() />
                                     {(s.tax_bps > 0)
                                         .then(|| {
                                             view! {
                                                 <p>
                                                     {format!(
-                                                        "Tax: {}.{:02} % on goods and shipping",
+                                                        "Tax: {}.{:02} % on the goods after discount",
                                                         s.tax_bps / 100,
                                                         s.tax_bps % 100,
                                                     )}
@@ -187,6 +194,7 @@ pub fn CheckoutPage() -> impl IntoView {
                                                 </p>
                                             }
                                         })}
+                                    <DiscountCode cart=s.cart.clone() from="/checkout" />
                                 </section>
                             </div>
                         }

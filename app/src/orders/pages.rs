@@ -1,6 +1,7 @@
 //! Order pages.
 
 use super::api::{get_order, my_orders};
+use crate::cart::LineDiscount;
 use crate::layout::ErrorView;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -252,7 +253,7 @@ fn OrderView(order: Order, arrival: Arrival) -> impl IntoView {
                                             .unit_price
                                             .checked_mul(l.quantity)
                                             .map(|m| m.to_string())
-                                            .unwrap_or_default()}
+                                            .unwrap_or_default()} <LineDiscount discount=l.discount />
                                     </td>
                                 </tr>
                             }
@@ -263,6 +264,17 @@ fn OrderView(order: Order, arrival: Arrival) -> impl IntoView {
             <dl class="totals">
                 <dt>"Subtotal"</dt>
                 <dd>{order.subtotal.to_string()}</dd>
+                {order
+                    .discount
+                    .clone()
+                    .filter(|d| d.amount.amount > 0)
+                    .map(|d| {
+                        let off = types::Money::new(-d.amount.amount, d.amount.currency);
+                        view! {
+                            <dt>{format!("Discount ({})", d.code)}</dt>
+                            <dd data-testid="order-discount">{off.to_string()}</dd>
+                        }
+                    })}
                 <dt>{format!("Shipping ({})", order.shipping_method.as_str())}</dt>
                 <dd>{order.shipping.to_string()}</dd>
                 <dt>"Tax"</dt>

@@ -4,6 +4,7 @@
 
 use crate::coherence::Announcer;
 use crate::outbox;
+use crate::promotions::{self, Customer, Verdict};
 use moves::release_stock;
 use serde_json::json;
 use sqlx::PgPool;
@@ -36,6 +37,8 @@ pub struct PlaceOrder {
     pub idempotency_key: types::IdempotencyKey,
     /// The cart's lines.
     pub lines: Vec<types::CartLine>,
+    /// The cart's discount code, checked again and redeemed in the order's transaction.
+    pub discount_code: Option<types::promotions::PromotionCode>,
 }
 
 /// The result of placing an order.
@@ -135,22 +138,55 @@ impl Orders {
             return Err(AppError::Conflict("The cart mixes currencies.".to_owned()));
         }
         let subtotal = subtotal(priced.iter().map(|p| (p.2, p.3)))?;
+        let customer = Customer {
+            user_id: input.user_id.map(UserId::get),
+            email: Some(input.email.as_str()),
+        };
+        // The code is read again here, with the prices this order is placed at.
+        let evaluation = match &input.discount_code {
+            None => None,
+            Some(code) => {
+                let lines: Vec<(String, i64)> = priced
+                    .iter()
+                    .map(|p| Ok((p.0.clone(), p.2.checked_mul(p.3).ok_or_else(too_large)?)))
+                    .collect::<Result<_, AppError>>()?;
+                let now = time::OffsetDateTime::now_utc();
+                match promotions::evaluate(&mut tx, code, &lines, customer, now).await? {
+                    Verdict::Applies(e) => Some(e),
+                    Verdict::Refused(r) => return Err(r.at_checkout(code)),
+                    Verdict::Unknown => {
+                        return Err(AppError::Conflict(format!(
+                            "The code {code} no longer exists. Remove it from your cart to go on."
+                        )))
+                    }
+                }
+            }
+        };
+        let (discount, free_shipping) = evaluation
+            .as_ref()
+            .map_or((0, false), |e| (e.applied.goods, e.applied.free_shipping));
+        let shipping_charge = if free_shipping {
+            0
+        } else {
+            self.pricing.shipping(input.method)
+        };
         let Totals {
             subtotal,
+            discount,
             shipping,
             tax,
             total,
-        } = self
-            .pricing
-            .totals(subtotal, self.pricing.shipping(input.method))?;
+        } = self.pricing.totals(subtotal, discount, shipping_charge)?;
         let user_id = input.user_id.map(UserId::get);
         let hold = i64::try_from(self.pricing.hold.as_secs()).unwrap_or(1800);
 
         let order_id = sqlx::query_scalar!(
             r#"INSERT INTO orders (user_id, email, currency, subtotal_amount, shipping_amount, tax_amount,
                                    total_amount, shipping_method, shipping_address, idempotency_scope,
-                                   idempotency_key, expires_at, trace_parent)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint), $13)
+                                   idempotency_key, expires_at, trace_parent, discount_code,
+                                   discount_amount, free_shipping)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint), $13,
+                       $14, $15, $16)
                ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
                RETURNING id"#,
             user_id,
@@ -166,6 +202,9 @@ impl Orders {
             input.idempotency_key.as_str(),
             hold,
             crate::trace::current(),
+            evaluation.as_ref().map(|e| e.code.as_str()),
+            discount,
+            free_shipping,
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -193,14 +232,19 @@ impl Orders {
                     acc
                 },
             );
+        let l_discount: Vec<i64> = match &evaluation {
+            Some(e) => e.applied.per_line.clone(),
+            None => vec![0; l_skus.len()],
+        };
         sqlx::query!(
-            r#"INSERT INTO order_lines (order_id, sku, name, quantity, unit_amount)
-               SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int[], $5::bigint[])"#,
+            r#"INSERT INTO order_lines (order_id, sku, name, quantity, unit_amount, discount_amount)
+               SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[])"#,
             order_id,
             &l_skus,
             &l_names,
             &l_qty,
-            &l_unit
+            &l_unit,
+            &l_discount
         )
         .execute(&mut *tx)
         .await?;
@@ -242,6 +286,11 @@ impl Orders {
                 "Not enough stock for: {}.",
                 short.join("; ")
             )));
+        }
+        // The code's use is counted last, after the stock (the order release takes them in),
+        // so its row is locked only from here to the commit. Used up: nothing is kept.
+        if let Some(e) = &evaluation {
+            promotions::redeem(&mut tx, e, order_id, customer).await?;
         }
 
         tx.commit().await?;
@@ -287,7 +336,8 @@ impl Orders {
         };
         let Some(o) = sqlx::query!(
             r#"SELECT id, status AS "status: OrderStatus", currency, subtotal_amount, shipping_amount, tax_amount, total_amount, created_at,
-                      email, shipping_method, shipping_address, tracking_number, payment_url, payment_error
+                      email, shipping_method, shipping_address, tracking_number, payment_url, payment_error,
+                      discount_code, discount_amount, free_shipping
                FROM orders WHERE id = $1"#,
             id
         )
@@ -297,17 +347,34 @@ impl Orders {
             return Ok(None);
         };
         let currency = Money::from_row(0, &o.currency)?.currency;
-        let lines = sqlx::query!("SELECT sku, name, quantity, unit_amount FROM order_lines WHERE order_id = $1 ORDER BY sku", id)
+        let lines = sqlx::query!("SELECT sku, name, quantity, unit_amount, discount_amount FROM order_lines WHERE order_id = $1 ORDER BY sku", id)
             .fetch_all(db)
             .await?
             .into_iter()
-            .map(|l| OrderLine { sku: l.sku, name: l.name, quantity: i64::from(l.quantity), unit_price: Money::new(l.unit_amount, currency) })
+            .map(|l| OrderLine {
+                sku: l.sku,
+                name: l.name,
+                quantity: i64::from(l.quantity),
+                unit_price: Money::new(l.unit_amount, currency),
+                discount: (l.discount_amount > 0).then(|| Money::new(l.discount_amount, currency)),
+            })
             .collect();
+        let discount = o.discount_code.map(|code| types::promotions::Discount {
+            label: if o.free_shipping {
+                "Free shipping".to_owned()
+            } else {
+                format!("{} off", Money::new(o.discount_amount, currency))
+            },
+            code,
+            amount: Money::new(o.discount_amount, currency),
+            free_shipping: o.free_shipping,
+        });
         Ok(Some(Order {
             id: o.id.into(),
             status: o.status,
             lines,
             subtotal: Money::new(o.subtotal_amount, currency),
+            discount,
             shipping: Money::new(o.shipping_amount, currency),
             tax: Money::new(o.tax_amount, currency),
             total: Money::new(o.total_amount, currency),

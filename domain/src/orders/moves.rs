@@ -156,7 +156,8 @@ pub async fn transition_in(
     Ok(Transition::Moved)
 }
 
-/// Puts the stock of `orders` back, for orders not released before; marks them released.
+/// Puts the stock of `orders` back, for orders not released before, and marks them
+/// released; gives back their discount code uses, each exactly once.
 pub(super) async fn release_stock(
     tx: &mut sqlx::PgConnection,
     orders: &[Uuid],
@@ -172,9 +173,10 @@ pub(super) async fn release_stock(
            UPDATE variants v SET stock = v.stock + qty.n FROM qty WHERE v.sku = qty.sku"#,
         orders
     )
-    .execute(tx)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    // After the stock, as checkout takes them: variants, then the promotion's row.
+    crate::promotions::give_back(tx, orders).await
 }
 
 /// Moves order `id` to `next` for `actor`, inside the caller's transaction: the status

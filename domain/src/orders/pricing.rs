@@ -10,7 +10,8 @@ pub struct Pricing {
     pub standard_shipping: i64,
     /// Express shipping, in minor units.
     pub express_shipping: i64,
-    /// Tax in basis points (825 = 8.25 %), on goods and shipping.
+    /// Tax in basis points (825 = 8.25 %), on the goods less their discount (prices are
+    /// tax-exclusive; shipping is not taxed).
     pub tax_bps: i64,
     /// How long an unpaid order holds its stock.
     pub hold: Duration,
@@ -42,14 +43,21 @@ impl Pricing {
         i64::try_from(tax).ok()
     }
 
-    /// What an order with goods worth `subtotal` costs with `shipping`: tax is on both.
-    /// Every step is checked; a sum past `i64` is a 409, never a wrapped total.
-    pub fn totals(&self, subtotal: i64, shipping: i64) -> Result<Totals, AppError> {
-        let base = subtotal.checked_add(shipping).ok_or_else(too_large)?;
-        let tax = self.tax(base).ok_or_else(too_large)?;
-        let total = base.checked_add(tax).ok_or_else(too_large)?;
+    /// What an order with goods worth `subtotal`, `discount` off them, costs with
+    /// `shipping`: tax is `rate × (subtotal − discount)`, rounded half up once, and
+    /// `total = subtotal − discount + shipping + tax`. Every step is checked; a sum past
+    /// `i64` is a 409, never a wrapped total. A discount is never more than the goods.
+    pub fn totals(&self, subtotal: i64, discount: i64, shipping: i64) -> Result<Totals, AppError> {
+        let discount = discount.clamp(0, subtotal.max(0));
+        let goods = subtotal.checked_sub(discount).ok_or_else(too_large)?;
+        let tax = self.tax(goods).ok_or_else(too_large)?;
+        let total = goods
+            .checked_add(shipping)
+            .and_then(|t| t.checked_add(tax))
+            .ok_or_else(too_large)?;
         Ok(Totals {
             subtotal,
+            discount,
             shipping,
             tax,
             total,
@@ -62,9 +70,11 @@ impl Pricing {
 pub struct Totals {
     /// The goods, in minor units.
     pub subtotal: i64,
+    /// What the discount code takes off the goods, in minor units.
+    pub discount: i64,
     /// Shipping, in minor units.
     pub shipping: i64,
-    /// Tax on goods and shipping, in minor units.
+    /// Tax on the goods less their discount, in minor units.
     pub tax: i64,
     /// What the shopper pays, in minor units.
     pub total: i64,
@@ -104,12 +114,12 @@ mod tests {
             ..Pricing::default()
         };
         assert_eq!(
-            p.totals(i64::MAX - 1_000, 500).map_err(|e| e.status()),
+            p.totals(i64::MAX - 1_000, 0, 500).map_err(|e| e.status()),
             Err(409),
             "goods and shipping fit, their tax on top does not"
         );
         assert_eq!(
-            p.totals(i64::MAX - 10, 500).map_err(|e| e.status()),
+            p.totals(i64::MAX - 10, 0, 500).map_err(|e| e.status()),
             Err(409)
         );
         assert_eq!(
@@ -121,8 +131,29 @@ mod tests {
             Err(409)
         );
         let t = p
-            .totals(subtotal([(2, 1000), (1, 500)]).expect("fits"), 500)
+            .totals(subtotal([(2, 1000), (1, 500)]).expect("fits"), 0, 500)
             .expect("fits");
-        assert_eq!((t.subtotal, t.tax, t.total), (2500, 248, 3248));
+        assert_eq!((t.subtotal, t.tax, t.total), (2500, 206, 3206));
+    }
+
+    #[test]
+    fn tax_is_on_the_discounted_goods_and_the_parts_add_up() {
+        let p = Pricing {
+            tax_bps: 725,
+            ..Pricing::default()
+        };
+        // 7.25 % of (40.00 − 6.00) = 2.465 → 2.47, rounded half up once for the order.
+        let t = p.totals(4_000, 600, 500).expect("fits");
+        assert_eq!(
+            (t.discount, t.tax, t.total),
+            (600, 247, 4_000 - 600 + 500 + 247)
+        );
+        // A discount never takes the goods below nothing.
+        let t = p.totals(1_000, 5_000, 0).expect("fits");
+        assert_eq!((t.discount, t.tax, t.total), (1_000, 0, 0));
+        for (sub, off, ship) in [(0, 0, 0), (1, 1, 1), (999, 333, 1_500), (123_456, 0, 0)] {
+            let t = p.totals(sub, off, ship).expect("fits");
+            assert_eq!(t.total, t.subtotal - t.discount + t.shipping + t.tax);
+        }
     }
 }

@@ -240,6 +240,13 @@ pub async fn run(
             progress(report.products, total);
         }
     }
+    // A sample discount code; left as it is when it exists, so a merchant's edit stays.
+    sqlx::query!(
+        r#"INSERT INTO promotions (code, kind, value, per_customer_limit)
+           VALUES ('WELCOME10', 'percent', 1000, 1) ON CONFLICT (code) DO NOTHING"#
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(report)
 }

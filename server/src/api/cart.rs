@@ -10,6 +10,7 @@ use axum::{
 };
 use tower_sessions::Session;
 use types::error::ErrorBody;
+use types::promotions::ApplyCode;
 use types::{
     AddToCart, AppError, Cart, CheckoutRequest, CheckoutResponse, IdempotencyKey, Order,
     SetQuantity,
@@ -128,6 +129,56 @@ pub async fn remove(
             .carts
             .remove_item(owner.as_ref(), &sku)
             .await?,
+    ))
+}
+
+/// `POST /api/cart/discount`: 200 cart · 404 unknown code · 422 a code that does not apply now.
+#[utoipa::path(
+    post,
+    path = "/cart/discount",
+    tag = "cart",
+    operation_id = "applyDiscountCode",
+    request_body = ApplyCode,
+    responses(
+        (status = 200, description = "The cart with the code and what it takes off", body = Cart),
+        (status = 400, description = "Malformed JSON, or a body that is not an object", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        (status = 404, description = "No promotion has this code", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 422, description = "The code is expired, not yet valid, used up, below its minimum, used as often as it allows, or covers nothing in the cart; `message` says which", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn apply_discount(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    session: Session,
+    ApiJson(body): ApiJson<ApplyCode>,
+) -> Result<Json<Cart>, AppError> {
+    let owner = web::cart_owner_or_new(&session, user.as_ref()).await?;
+    Ok(Json(state.services.carts.apply_code(&owner, &body).await?))
+}
+
+/// `DELETE /api/cart/discount`
+#[utoipa::path(
+    delete,
+    path = "/cart/discount",
+    tag = "cart",
+    operation_id = "removeDiscountCode",
+    responses(
+        (status = 200, description = "The cart without a code", body = Cart),
+        (status = 401, description = "Not signed in, or the token is invalid", body = ErrorBody),
+        Failures,
+    )
+)]
+pub async fn remove_discount(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    session: Session,
+) -> Result<Json<Cart>, AppError> {
+    let owner = web::cart_owner(&session, user.as_ref()).await?;
+    Ok(Json(
+        state.services.carts.remove_code(owner.as_ref()).await?,
     ))
 }
 

@@ -7,6 +7,7 @@ pub mod cart;
 mod catalog;
 pub mod openapi;
 mod payments;
+mod promotions;
 mod taxonomy;
 
 use crate::AppState;
@@ -63,6 +64,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::get))
         .routes(routes!(cart::add))
         .routes(routes!(cart::set, cart::remove))
+        .routes(routes!(cart::apply_discount, cart::remove_discount))
         .routes(routes!(cart::checkout))
         .routes(routes!(cart::orders))
         .routes(routes!(cart::order))
@@ -85,6 +87,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
             taxonomy::collection,
             taxonomy::update_collection,
             taxonomy::delete_collection
+        ))
+        .routes(routes!(promotions::list, promotions::create))
+        .routes(routes!(
+            promotions::get,
+            promotions::update,
+            promotions::deactivate
         ))
         .routes(routes!(admin::orders))
         .routes(routes!(admin::ship))

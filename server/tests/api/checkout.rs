@@ -696,6 +696,7 @@ fn mug_order(key: &str) -> domain::orders::PlaceOrder {
             sku: types::Sku::parse(MUG).expect("sku"),
             quantity: types::Quantity::new(1).expect("quantity"),
         }],
+        discount_code: None,
     }
 }
 

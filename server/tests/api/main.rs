@@ -17,6 +17,7 @@ mod merchandising;
 mod ops;
 mod pages;
 mod payments;
+mod promotions;
 mod redis_tls;
 mod relay;
 mod replicas;
