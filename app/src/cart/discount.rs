@@ -2,7 +2,7 @@
 //! JavaScript, the code in use with a way to take it off, and what it takes off.
 
 use super::api::{ApplyDiscount, RemoveDiscount};
-use super::pages::bump_on;
+use super::pages::CartVersion;
 use crate::accounts::{FieldMessage, FormAlert};
 use leptos::prelude::*;
 use types::{Cart, Money};
@@ -13,8 +13,16 @@ use types::{Cart, Money};
 pub fn DiscountCode(cart: Cart, from: &'static str) -> impl IntoView {
     let apply = ServerAction::<ApplyDiscount>::new();
     let remove = ServerAction::<RemoveDiscount>::new();
-    bump_on(apply.version());
-    bump_on(remove.version());
+    // Only a change reprices the cart: a refused code keeps this form, and its message, up.
+    if let Some(CartVersion(version)) = use_context::<CartVersion>() {
+        Effect::new(move |_| {
+            let applied = matches!(apply.value().get(), Some(Ok(_)));
+            let removed = matches!(remove.value().get(), Some(Ok(_)));
+            if applied || removed {
+                version.update(|n| *n += 1);
+            }
+        });
+    }
     let error = Signal::derive(move || apply.value().get().and_then(Result::err));
     let held = cart.discount.is_some() || cart.discount_note.is_some();
     view! {

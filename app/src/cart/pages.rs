@@ -12,7 +12,7 @@ use types::{AppError, Cart};
 #[derive(Clone, Copy)]
 pub struct CartVersion(pub RwSignal<u64>);
 
-pub(super) fn bump_on<V>(version: V)
+fn bump_on<V>(version: V)
 where
     V: Get<Value = usize> + Send + Sync + 'static,
 {

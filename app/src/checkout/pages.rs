@@ -11,8 +11,15 @@ use leptos_meta::{Meta, Title};
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let place = ServerAction::<PlaceOrder>::new();
-    // Keyed on the cart's version: applying or removing a code reprices the summary.
-    let summary = Resource::new(cart_version, |_| get_checkout());
+    let summary = Resource::new(|| (), |_| get_checkout());
+    // Keyed on the cart's version: applying or removing a code reprices the summary panel.
+    let fresh = Resource::new(cart_version, |version| async move {
+        if version == 0 {
+            Ok(None)
+        } else {
+            get_checkout().await.map(Some)
+        }
+    });
     let error = Signal::derive(move || place.value().get().and_then(Result::err));
     let express = RwSignal::new(false);
     Effect::new(move |_| {
@@ -46,7 +53,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     }
                     Ok(s) => {
                         let saved = s.saved_addresses.first().cloned().unwrap_or_default();
-                        let (standard_total, express_total) = (s.standard_total, s.express_total);
+                        let panel = s.clone();
                         let free = s.cart.discount.as_ref().is_some_and(|d| d.free_shipping);
                         let price = move |m: types::Money| {
                             if free { "Free".to_owned() } else { m.to_string() }
@@ -128,74 +135,16 @@ pub fn CheckoutPage() -> impl IntoView {
                                         <button type="submit">"Place order"</button>
                                     </ActionForm>
                                 </section>
-                                <section
-                                    class="panel order-summary"
-                                    aria-labelledby="summary-heading"
-                                >
-                                    <h2 id="summary-heading">"Order summary"</h2>
-                                    <ul class="summary-lines">
-                                        {s
-                                            .cart
-                                            .items
-                                            .iter()
-                                            .map(|l| {
-                                                view! {
-                                                    <li>
-                                                        <span>{format!("{} × {}", l.quantity, l.name)}</span>
-                                                        <span class="price">{l.line_total.to_string()}</span>
-                                                    </li>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </ul>
-                                    <p>
-                                        "Subtotal: " <strong>{s.cart.subtotal.to_string()}</strong>
-                                    </p>
-                                    <DiscountLines cart=s.cart.clone() />
-                                    {(s.tax_bps > 0)
-                                        .then(|| {
-                                            view! {
-                                                <p>
-                                                    {format!(
-                                                        "Tax: {}.{:02} % on the goods after discount",
-                                                        s.tax_bps / 100,
-                                                        s.tax_bps % 100,
-                                                    )}
-                                                </p>
-                                            }
-                                        })}
-                                    <p class="order-total" data-testid="checkout-total">
-                                        "Total: "
-                                        <strong>
-                                            {move || {
-                                                if express.get() {
-                                                    express_total.to_string()
-                                                } else {
-                                                    standard_total.to_string()
-                                                }
-                                            }}
-                                        </strong>
-                                        <span class="hint">
-                                            {move || {
-                                                if express.get() {
-                                                    " with express shipping"
-                                                } else {
-                                                    " with standard shipping"
-                                                }
-                                            }}
-                                        </span>
-                                    </p>
-                                    {s
-                                        .express_available
-                                        .then(|| {
-                                            view! {
-                                                <p class="hint">
-                                                    {format!("With express shipping: {express_total}")}
-                                                </p>
-                                            }
-                                        })}
-                                    <DiscountCode cart=s.cart.clone() from="/checkout" />
-                                </section>
+                                {move || {
+                                    let current = fresh
+                                        .get()
+                                        .and_then(Result::ok)
+                                        .flatten()
+                                        .unwrap_or_else(|| panel.clone());
+                                    // After a code is applied or removed, the panel alone is
+                                    // priced again: the form keeps what the shopper typed.
+                                    view! { <OrderSummary s=current express /> }
+                                }}
                             </div>
                         }
                             .into_any()
@@ -203,5 +152,75 @@ pub fn CheckoutPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The order summary beside the checkout form: the lines, the discount, tax and the total
+/// for the chosen shipping method, and the discount code form.
+#[component]
+fn OrderSummary(s: types::CheckoutSummary, express: RwSignal<bool>) -> impl IntoView {
+    let (standard_total, express_total) = (s.standard_total, s.express_total);
+    view! {
+        <section class="panel order-summary" aria-labelledby="summary-heading">
+            <h2 id="summary-heading">"Order summary"</h2>
+            <ul class="summary-lines">
+                {s
+                    .cart
+                    .items
+                    .iter()
+                    .map(|l| {
+                        view! {
+                            <li>
+                                <span>{format!("{} × {}", l.quantity, l.name)}</span>
+                                <span class="price">{l.line_total.to_string()}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <p>"Subtotal: " <strong>{s.cart.subtotal.to_string()}</strong></p>
+            <DiscountLines cart=s.cart.clone() />
+            {(s.tax_bps > 0)
+                .then(|| {
+                    view! {
+                        <p>
+                            {format!(
+                                "Tax: {}.{:02} % on the goods after discount",
+                                s.tax_bps / 100,
+                                s.tax_bps % 100,
+                            )}
+                        </p>
+                    }
+                })}
+            <p class="order-total" data-testid="checkout-total">
+                "Total: "
+                <strong>
+                    {move || {
+                        if express.get() {
+                            express_total.to_string()
+                        } else {
+                            standard_total.to_string()
+                        }
+                    }}
+                </strong>
+                <span class="hint">
+                    {move || {
+                        if express.get() {
+                            " with express shipping"
+                        } else {
+                            " with standard shipping"
+                        }
+                    }}
+                </span>
+            </p>
+            {s
+                .express_available
+                .then(|| {
+                    view! {
+                        <p class="hint">{format!("With express shipping: {express_total}")}</p>
+                    }
+                })}
+            <DiscountCode cart=s.cart.clone() from="/checkout" />
+        </section>
     }
 }

@@ -16,7 +16,8 @@ struct Node {
     listed: i64,
 }
 
-/// Every category in display order, with its parent.
+/// Every category in display order, with its parent: depth first, each category followed
+/// by those below it, siblings by position, then name.
 #[derive(Clone, Debug, Default)]
 pub(super) struct CategoryTree {
     nodes: Vec<Node>,
@@ -47,7 +48,35 @@ impl CategoryTree {
         ))
     }
 
+    /// The tree of `nodes`, given in sibling order (position, then name).
     fn from_nodes(nodes: Vec<Node>) -> Self {
+        let known: std::collections::HashSet<i64> = nodes.iter().map(|n| n.id).collect();
+        let mut children: HashMap<Option<i64>, Vec<usize>> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            let parent = n.parent.filter(|p| known.contains(p));
+            children.entry(parent).or_default().push(i);
+        }
+        let mut order = Vec::with_capacity(nodes.len());
+        let mut seen = vec![false; nodes.len()];
+        let mut stack: Vec<usize> = children
+            .get(&None)
+            .into_iter()
+            .flatten()
+            .rev()
+            .copied()
+            .collect();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            order.push(i);
+            let below = children.get(&Some(nodes[i].id)).into_iter().flatten();
+            stack.extend(below.rev().copied());
+        }
+        // A loop no root reaches (the domain refuses them) still lists its categories, last.
+        order.extend((0..nodes.len()).filter(|i| !seen[*i]));
+        let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
+        let nodes: Vec<Node> = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let by_id = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
         CategoryTree { nodes, by_id }
     }
@@ -145,6 +174,30 @@ mod tests {
         assert_eq!(t.subtree("shirts"), [2, 3]);
         assert_eq!(t.subtree("home"), [4]);
         assert!(t.subtree("nope").is_empty());
+    }
+
+    #[test]
+    fn categories_are_listed_depth_first_with_siblings_in_their_order() {
+        let t = CategoryTree::from_nodes(vec![
+            node(1, "apparel", None, 0),
+            node(5, "audio", Some(4), 0),
+            node(2, "footwear", None, 0),
+            node(6, "cables", Some(4), 0),
+            node(4, "electronics", None, 0),
+            node(7, "headphones", Some(5), 0),
+        ]);
+        let slugs: Vec<_> = t.summaries().into_iter().map(|c| c.slug).collect();
+        assert_eq!(
+            slugs,
+            [
+                "apparel",
+                "footwear",
+                "electronics",
+                "audio",
+                "headphones",
+                "cables"
+            ]
+        );
     }
 
     #[test]
