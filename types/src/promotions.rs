@@ -212,6 +212,19 @@ impl Refusal {
     }
 }
 
+/// A code's `value` as the contract writes it: basis points for `percent` (1500 is 15 %), a
+/// Money for `fixed`. Only its schema is used; the value travels as JSON and is read by
+/// [`benefit`] against the code's kind.
+#[cfg(feature = "openapi")]
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum PromotionValue {
+    /// Basis points, 1 to 10,000, for `percent`.
+    BasisPoints(i64),
+    /// An amount in the store's currency, for `fixed`.
+    Amount(Money),
+}
+
 /// `POST /api/cart/discount`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -259,7 +272,7 @@ pub struct PromotionInput {
     pub kind: String,
     /// Basis points (integer) for `percent`, `{"amount","currency"}` for `fixed`.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PromotionValue>))]
     pub value: Option<serde_json::Value>,
     /// The least subtotal of the covered lines that the code needs.
     #[serde(default)]
@@ -291,7 +304,7 @@ pub struct PromotionPatch {
     pub kind: Option<String>,
     /// A new value for the (new or current) kind.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PromotionValue>))]
     pub value: Option<serde_json::Value>,
     /// A new minimum, or `null` for none.
     #[serde(default, deserialize_with = "double_option")]
@@ -339,7 +352,7 @@ pub struct Promotion {
     /// `percent`, `fixed` or `free_shipping`.
     pub kind: String,
     /// Basis points for `percent`, a Money for `fixed`, `null` for `free_shipping`.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PromotionValue>))]
     pub value: serde_json::Value,
     /// What it is, for people: "15% off".
     pub label: String,

@@ -643,3 +643,33 @@ async fn the_demo_seed_offers_a_welcome_code_once_per_customer(db: PgPool) {
     ann.add(MUG, 1).await;
     assert_eq!(apply(&mut ann, "Welcome10").await.0, 200);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_says_a_value_is_basis_points_or_a_money(db: PgPool) {
+    let app = spawn_with(db, &[("OUTBOX_WORKER", "off")]).await;
+    let (status, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &doc["components"]["schemas"];
+    // The seed's WELCOME10 answers `"value": 1000`: a response must fit its own schema.
+    let value = &schemas["PromotionValue"];
+    let kinds: Vec<String> = value["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{value}"))
+        .iter()
+        .map(|v| {
+            v["type"]
+                .as_str()
+                .or(v["$ref"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["integer", "#/components/schemas/Money"], "{value}");
+    for schema in ["Promotion", "PromotionInput", "PromotionPatch"] {
+        let field = schemas[schema]["properties"]["value"].to_string();
+        assert!(
+            field.contains("#/components/schemas/PromotionValue"),
+            "{schema}: {field}"
+        );
+    }
+}
